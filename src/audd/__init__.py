@@ -1,0 +1,83 @@
+"""audd — the Python SDK for the AudD music-recognition API (sync `AudD`, async `AsyncAudD`).
+
+Recognize clips and long files, monitor live streams, handle typed errors. Documentation:
+https://docs.audd.io · tokens: https://dashboard.audd.io
+"""
+
+from __future__ import annotations
+
+from audd._async._client import AsyncAudD
+from audd._sync._client import AudD
+from audd._sync._longpoll import LongpollConsumer
+from audd._version import __version__
+from audd.errors import (
+    AudDAPIError,
+    AudDAuthenticationError,
+    AudDBlockedError,
+    AudDConnectionError,
+    AudDCustomCatalogAccessError,
+    AudDError,
+    AudDInvalidAudioError,
+    AudDInvalidRequestError,
+    AudDNeedsUpdateError,
+    AudDNotReleasedError,
+    AudDQuotaError,
+    AudDRateLimitError,
+    AudDSerializationError,
+    AudDServerError,
+    AudDStreamLimitError,
+    AudDSubscriptionError,
+    AudDTimeoutError,
+)
+from audd.events import AudDEvent
+from audd.models import (
+    AppleMusic,
+    Deezer,
+    EnterpriseMatch,
+    LyricsResult,
+    MusicBrainzEntry,
+    Napster,
+    RecognitionResult,
+    Spotify,
+    Stream,
+    StreamCallbackMatch,
+    StreamCallbackNotification,
+    StreamCallbackSong,
+)
+
+__all__ = [
+    "AppleMusic",
+    "AsyncAudD",
+    "AudD",
+    "AudDAPIError",
+    "AudDAuthenticationError",
+    "AudDBlockedError",
+    "AudDConnectionError",
+    "AudDCustomCatalogAccessError",
+    "AudDError",
+    "AudDEvent",
+    "AudDInvalidAudioError",
+    "AudDInvalidRequestError",
+    "AudDNeedsUpdateError",
+    "AudDNotReleasedError",
+    "AudDQuotaError",
+    "AudDRateLimitError",
+    "AudDSerializationError",
+    "AudDServerError",
+    "AudDStreamLimitError",
+    "AudDSubscriptionError",
+    "AudDTimeoutError",
+    "Deezer",
+    "EnterpriseMatch",
+    "LongpollConsumer",
+    "LyricsResult",
+    "MusicBrainzEntry",
+    "Napster",
+    "RecognitionResult",
+    "Spotify",
+    "Stream",
+    "StreamCallbackMatch",
+    "StreamCallbackNotification",
+    "StreamCallbackSong",
+    "__version__",
+]

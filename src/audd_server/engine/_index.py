@@ -1,0 +1,545 @@
+"""The fingerprint index: segments + delta, offset-histogram voting, significance scoring.
+
+Layout of the index directory:
+  manifest.json                  segments (name, time_bits), delta logs to replay, tombstones
+  seg-NNNNNNNN.{hashes,postings,docs}.npy   immutable, memory-mapped segments
+  delta-NNNNNNNN.log             append-only log of adds/removes since the last compaction
+
+Durability: `add`/`remove` append an fsynced record to the current delta log before returning,
+so a new `Index(dir)` replays everything. `compact()` writes the delta into a segment and
+switches to a fresh log; the manifest is replaced atomically at each step, listing every log
+still needed, so a crash at any point loses nothing.
+
+Concurrency: queries take a snapshot (a tuple of immutable structures) under a short lock and
+then run lock-free; adds build the new delta outside the lock and swap it in.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+from scipy import special
+
+from . import _params as P
+from ._fingerprint import fingerprint, query_fingerprints
+from ._store import DocRecord, LogRecord, Postings, append_record, read_log
+
+__all__ = ["DEFAULT_MIN_SCORE", "Index", "Match"]
+
+log = logging.getLogger(__name__)
+
+I64 = npt.NDArray[np.int64]
+
+# Decision rule. A match is returned by default when its score reaches DEFAULT_MIN_SCORE and its
+# aligned hits come from at least MIN_SECONDS distinct seconds of the query. The score is
+# SCORE_PER_DECADE × −log10(p), p the chance of so many aligned hits for any track at any offset
+# given the posting-list sizes (Poisson tail, Bonferroni over tracks × offsets).
+SCORE_PER_DECADE = 4.0
+DEFAULT_MIN_SCORE = 20
+MIN_SECONDS = 2
+MIN_ALIGNED = 5
+CANDIDATES = 12  # tracks verified in detail after the coarse vote
+OFFSET_TOLERANCE = 1  # frames either side of the best offset that count as aligned
+AUTO_COMPACT_POSTINGS = 4_000_000  # delta size that triggers a background compaction
+MAX_SEGMENT_TIERS = 8
+
+_MANIFEST = "manifest.json"
+_OFF_BIAS = 1 << 31
+
+
+@dataclass(frozen=True)
+class Match:
+    track_id: int  # id given to Index.add
+    score: int  # 0..100, calibrated; >= decision threshold when returned by default
+    track_offset: float  # seconds: where the query's t=0 sits inside the track
+    query_start: float  # seconds within the query where aligned hits begin
+    query_end: float  # seconds within the query where aligned hits end
+    aligned: int  # aligned hash hits
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    structures: tuple[Postings, ...]
+    tombstones: npt.NDArray[np.int64]  # sorted document numbers
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    match: Match
+    seconds: int  # distinct query seconds with aligned hits
+    per_second: I64  # aligned hits per query second
+    extra: dict[str, float]
+
+
+@dataclass
+class _Hits:
+    doc: I64
+    track: I64
+    n_frames: I64  # length of the document in frames
+    t_ref: I64
+    t_query: I64
+    shift: I64
+    post: I64  # globally unique posting id, to count each reference hash once
+    freq: I64  # postings of this hash in the whole index: common hashes carry less evidence
+
+
+class Index:
+    """Thread-safe landmark index stored in one directory."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self._dir = Path(directory)
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()  # guards the structure references and counters
+        self._write_lock = threading.Lock()  # serialises log appends and delta rebuilds
+        self._compact_lock = threading.Lock()  # one compaction at a time
+        self._closed = False
+        self._bg: threading.Thread | None = None
+
+        manifest = self._read_manifest()
+        self._segments: list[tuple[str, Postings]] = [
+            (s["name"], Postings.load(self._dir, s["name"], int(s["time_bits"])))
+            for s in manifest["segments"]
+        ]
+        self._next_segment = int(manifest.get("next_segment", len(self._segments) + 1))
+        self._next_log = int(manifest.get("next_log", 1))
+        self._tombstones: set[int] = set(int(d) for d in manifest.get("tombstones", []))
+        self._track_docs: dict[int, set[int]] = {}
+        next_doc = 0
+        for _, seg in self._segments:
+            for doc, tid in zip(seg.docs.tolist(), seg.track_ids.tolist(), strict=False):
+                next_doc = max(next_doc, doc + 1)
+                if doc not in self._tombstones:
+                    self._track_docs.setdefault(tid, set()).add(doc)
+        self._delta_records: list[DocRecord] = []
+        self._logs: list[str] = list(manifest.get("logs", []))
+        for name in self._logs:
+            records, valid = read_log(self._dir / name)
+            self._truncate(self._dir / name, valid)
+            for rec in records:
+                next_doc = max(next_doc, rec.doc + 1)
+                self._apply(rec)
+        self._next_doc = next_doc
+        self._frozen: Postings | None = None
+        self._delta = Postings.build(self._delta_records, wide=True)
+        if not self._logs:
+            self._logs = [self._new_log_name()]
+            self._write_manifest()
+        self._log_fh: BinaryIO = open(self._dir / self._logs[-1], "ab")  # noqa: SIM115
+
+    # --- persistence helpers -----------------------------------------------------------------
+
+    def _read_manifest(self) -> dict[str, Any]:
+        path = self._dir / _MANIFEST
+        if not path.exists():
+            return {"segments": [], "logs": []}
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+
+    def _write_manifest(self) -> None:
+        data = {
+            "version": 1,
+            "params": {"sample_rate": P.SAMPLE_RATE, "n_fft": P.N_FFT, "hop": P.HOP},
+            "segments": [{"name": n, "time_bits": s.time_bits} for n, s in self._segments],
+            "logs": self._logs,
+            "tombstones": sorted(self._tombstones),
+            "next_segment": self._next_segment,
+            "next_log": self._next_log,
+        }
+        tmp = self._dir / (_MANIFEST + ".tmp")
+        with open(tmp, "w") as fh:
+            json.dump(data, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self._dir / _MANIFEST)
+
+    @staticmethod
+    def _truncate(path: Path, valid: int) -> None:
+        if path.exists() and path.stat().st_size > valid:
+            with open(path, "r+b") as fh:
+                fh.truncate(valid)
+
+    def _new_log_name(self) -> str:
+        name = f"delta-{self._next_log:08d}.log"
+        self._next_log += 1
+        return name
+
+    def _apply(self, rec: LogRecord) -> None:
+        """Replay one log record into the in-memory state (no I/O)."""
+        for old in self._track_docs.pop(rec.track_id, set()):
+            self._tombstones.add(old)
+        if rec.kind == "add":
+            assert rec.record is not None
+            self._delta_records.append(rec.record)
+            self._track_docs[rec.track_id] = {rec.doc}
+
+    # --- public API ----------------------------------------------------------------------------
+
+    def add(self, track_id: int, samples: npt.NDArray[np.float32]) -> int:
+        """Fingerprint and add a track (replacing any earlier version); returns its hash count."""
+        fp = fingerprint(samples)
+        n_frames = max(1, 1 + (len(samples) - P.N_FFT) // P.HOP)
+        with self._write_lock:
+            self._check_open()
+            with self._lock:
+                doc = self._next_doc
+                self._next_doc += 1
+            rec = DocRecord(doc, int(track_id), n_frames, fp.hashes, fp.times)
+            append_record(self._log_fh, LogRecord("add", doc, int(track_id), rec))
+            records = [*self._delta_records, rec]
+            delta = Postings.build(records, wide=True)
+            with self._lock:
+                self._apply(LogRecord("add", doc, int(track_id), rec))
+                self._delta_records = records
+                self._delta = delta
+            big = len(delta) >= AUTO_COMPACT_POSTINGS
+        if big:
+            self._compact_in_background()
+        return len(fp)
+
+    def remove(self, track_id: int) -> None:
+        """Forget a track; its postings are dropped physically at a later compaction."""
+        with self._write_lock:
+            self._check_open()
+            append_record(self._log_fh, LogRecord("remove", -1, int(track_id), None))
+            with self._lock:
+                self._apply(LogRecord("remove", -1, int(track_id), None))
+
+    def __contains__(self, track_id: int) -> bool:
+        with self._lock:
+            return int(track_id) in self._track_docs
+
+    def track_ids(self) -> list[int]:
+        with self._lock:
+            return sorted(self._track_docs)
+
+    def compact(self) -> None:
+        """Merge the delta into an immutable segment (and small segments together)."""
+        with self._compact_lock:
+            self._compact()
+
+    def close(self) -> None:
+        bg = self._bg
+        if bg is not None:
+            bg.join()
+        with self._write_lock:
+            if not self._closed:
+                self._closed = True
+                self._log_fh.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stats(self) -> dict[str, int]:
+        """Sizes for monitoring and benchmarks."""
+        with self._lock:
+            structures = [s for _, s in self._segments] + [self._delta]
+            if self._frozen is not None:
+                structures.append(self._frozen)
+            n_tracks = len(self._track_docs)
+        disk = sum(p.stat().st_size for p in self._dir.iterdir() if p.is_file())
+        return {
+            "tracks": n_tracks,
+            "postings": sum(len(s) for s in structures),
+            "segments": len(self._segments),
+            "delta_postings": len(self._delta),
+            "disk_bytes": disk,
+        }
+
+    # --- compaction ----------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("index is closed")
+
+    def _compact_in_background(self) -> None:
+        with self._lock:
+            if self._bg is not None and self._bg.is_alive():
+                return
+
+            def run() -> None:
+                try:
+                    self.compact()
+                except Exception:  # a failed background merge must not kill the server
+                    log.exception("background compaction failed")
+
+            self._bg = threading.Thread(target=run, name="index-compact", daemon=True)
+            self._bg.start()
+
+    def _compact(self) -> None:
+        # Phase 1: freeze the delta and start a new log; the manifest lists both logs.
+        with self._write_lock:
+            self._check_open()
+            if not self._delta_records:
+                return
+            frozen_records = self._delta_records
+            new_log = self._new_log_name()
+            old_logs = list(self._logs)
+            self._log_fh.close()
+            self._log_fh = open(self._dir / new_log, "ab")  # noqa: SIM115
+            with self._lock:
+                self._frozen = self._delta
+                self._delta_records = []
+                self._delta = Postings.empty()
+                self._logs = [*old_logs, new_log]
+                self._write_manifest()
+                tombstones = set(self._tombstones)
+                segments = list(self._segments)
+
+        # Phase 2 (no locks held): merge the frozen delta with the newest small segments.
+        merged_records = [r for r in frozen_records if r.doc not in tombstones]
+        size = sum(len(r.hashes) for r in merged_records)
+        absorbed: list[str] = []
+        while segments and (
+            len(segments[-1][1]) <= 2 * max(size, 1) or len(segments) >= MAX_SEGMENT_TIERS
+        ):
+            name, seg = segments.pop()
+            absorbed.append(name)
+            kept = [r for r in seg.records() if r.doc not in tombstones]
+            merged_records = kept + merged_records
+            size += sum(len(r.hashes) for r in kept)
+        new_segments: list[tuple[str, Postings]] = []
+        for group in _split_for_packing(merged_records):
+            with self._lock:
+                name = f"seg-{self._next_segment:08d}"
+                self._next_segment += 1
+            built = Postings.build(group, wide=False)
+            built.save(self._dir, name)
+            new_segments.append((name, Postings.load(self._dir, name, built.time_bits)))
+        dropped = {int(d) for d in (r.doc for r in frozen_records) if d in tombstones}
+        for name, seg in self._segments:
+            if name in absorbed:
+                dropped.update(int(d) for d in seg.docs.tolist() if d in tombstones)
+
+        # Phase 3: swap in the new segments and retire the old log and segment files.
+        with self._write_lock, self._lock:
+            self._segments = [s for s in self._segments if s[0] not in absorbed] + new_segments
+            self._frozen = None
+            self._tombstones -= dropped
+            self._logs = [self._logs[-1]]
+            self._write_manifest()
+        for name in old_logs:
+            (self._dir / name).unlink(missing_ok=True)
+        for name in absorbed:
+            for fname in Postings.files(name):
+                (self._dir / fname).unlink(missing_ok=True)
+
+    # --- query ---------------------------------------------------------------------------------
+
+    def _snapshot(self) -> _Snapshot:
+        with self._lock:
+            structures = [s for _, s in self._segments]
+            if self._frozen is not None:
+                structures.append(self._frozen)
+            structures.append(self._delta)
+            tomb = np.array(sorted(self._tombstones), dtype=np.int64)
+        return _Snapshot(tuple(structures), tomb)
+
+    def query(
+        self,
+        samples: npt.NDArray[np.float32],
+        *,
+        limit: int = 5,
+        allowed: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.bool_]] | None = None,
+        min_score: int | None = None,
+    ) -> list[Match]:
+        """Best matches first. By default only matches passing the decision rule are returned;
+        `min_score` replaces the rule by a bare score threshold (0 returns every candidate)."""
+        x = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
+        if len(x) < P.N_FFT or limit <= 0:
+            return []
+        snap = self._snapshot()
+        qfps = query_fingerprints(x)
+        q_hashes = np.concatenate([fp.hashes for _, fp in qfps])
+        q_times = np.concatenate([fp.times for _, fp in qfps]).astype(np.int64)
+        q_shift = np.concatenate([np.full(len(fp), shift, np.int64) for shift, fp in qfps])
+        hits = _lookup(snap, q_hashes, q_times, q_shift, allowed)
+        if hits is None:
+            return []
+        q_frames = 1 + (len(x) - P.N_FFT) // P.HOP
+        verified = _vote_and_verify(hits, q_frames, len(x))
+        if min_score is None:
+            matches = [
+                c.match
+                for c in verified
+                if c.match.score >= DEFAULT_MIN_SCORE
+                and c.seconds >= MIN_SECONDS
+                and c.match.aligned >= MIN_ALIGNED
+            ]
+        else:
+            matches = [c.match for c in verified if c.match.score >= min_score]
+        return matches[:limit]
+
+
+def _split_for_packing(records: list[DocRecord]) -> list[list[DocRecord]]:
+    """Group documents so each group's (local doc, time) fits 32-bit postings."""
+    groups: list[list[DocRecord]] = []
+    current: list[DocRecord] = []
+    max_t = 0
+    for r in records:
+        t = max(max_t, int(r.times.max()) if len(r.times) else 0)
+        bits = max(1, t.bit_length())
+        if current and len(current) + 1 > (1 << (32 - bits)):
+            groups.append(current)
+            current, t = [], int(r.times.max()) if len(r.times) else 0
+        current.append(r)
+        max_t = t
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _lookup(
+    snap: _Snapshot,
+    q_hashes: npt.NDArray[np.uint32],
+    q_times: I64,
+    q_shift: I64,
+    allowed: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.bool_]] | None,
+) -> _Hits | None:
+    ranges = []
+    freq = np.zeros(len(q_hashes), np.int64)
+    for s in snap.structures:
+        if len(s) == 0:
+            ranges.append(None)
+            continue
+        lo = np.searchsorted(s.hashes, q_hashes, side="left").astype(np.int64)
+        hi = np.searchsorted(s.hashes, q_hashes, side="right").astype(np.int64)
+        freq += hi - lo
+        ranges.append((lo, hi))
+    parts: list[_Hits] = []
+    base = 0
+    for s, r in zip(snap.structures, ranges, strict=True):
+        n = len(s)
+        if r is None:
+            continue
+        lo, hi = r
+        counts = hi - lo
+        total = int(counts.sum())
+        if total == 0:
+            base += n
+            continue
+        qi = np.repeat(np.arange(len(q_hashes)), counts)
+        starts = np.cumsum(counts) - counts
+        pos = lo[qi] + (np.arange(total) - starts[qi])
+        local, t_ref = s.unpack(pos)
+        # Drop removed documents and tracks the caller may not see.
+        uniq, inv = np.unique(local, return_inverse=True)
+        ok = np.ones(len(uniq), bool)
+        if len(snap.tombstones):
+            ok &= ~np.isin(s.docs[uniq], snap.tombstones)
+        if allowed is not None:
+            ok &= np.asarray(allowed(s.track_ids[uniq]), dtype=bool)
+        keep = ok[inv]
+        if not keep.all():
+            local, t_ref, qi, pos = local[keep], t_ref[keep], qi[keep], pos[keep]
+        parts.append(
+            _Hits(
+                s.docs[local],
+                s.track_ids[local],
+                s.n_frames[local],
+                t_ref,
+                q_times[qi],
+                q_shift[qi],
+                pos + base,
+                freq[qi],
+            )
+        )
+        base += n
+    if not parts:
+        return None
+    return _Hits(*(np.concatenate([getattr(p, f) for p in parts]) for f in _Hits.__annotations__))
+
+
+def _log10_poisson_tail(k: int, lam: float) -> float:
+    """log10 P(X >= k) for X ~ Poisson(lam); stable far into the tail."""
+    if k <= 0:
+        return 0.0
+    if k <= lam:
+        return math.log10(max(1e-300, float(special.pdtrc(k - 1, lam))))
+    # Leading term times the geometric bound on the rest of the tail.
+    log_pmf = k * math.log(lam) - lam - math.lgamma(k + 1)
+    return (log_pmf - math.log1p(-lam / (k + 1))) / math.log(10)
+
+
+def _vote_and_verify(hits: _Hits, q_frames: int, q_samples: int) -> list[_Candidate]:
+    d = hits.t_ref - hits.t_query
+    key = (hits.doc << 32) + (d + _OFF_BIAS)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    uk, _first, counts = np.unique(key, return_index=True, return_counts=True)
+    # Votes within ±OFFSET_TOLERANCE frames of each offset, read from neighbouring bins.
+    smooth = counts.copy()
+    for delta in range(1, OFFSET_TOLERANCE + 1):
+        for sign in (-1, 1):
+            nb = uk + sign * delta
+            j = np.searchsorted(uk, nb)
+            j_ok = j < len(uk)
+            found = np.zeros(len(uk), bool)
+            found[j_ok] = uk[j[j_ok]] == nb[j_ok]
+            smooth[found] += counts[j[found]]
+    doc_of = uk >> 32
+    # Best offset per document, then the CANDIDATES documents with the most votes.
+    o = np.lexsort((-smooth, doc_of))
+    is_first = np.ones(len(o), bool)
+    is_first[1:] = doc_of[o][1:] != doc_of[o][:-1]
+    best = o[is_first]
+    best = best[np.argsort(-smooth[best], kind="stable")][:CANDIDATES]
+    n_docs = int(is_first.sum())
+
+    post_sorted = hits.post[order]
+    tq_sorted = hits.t_query[order]
+    tr_sorted = hits.t_ref[order]
+    shift_sorted = hits.shift[order]
+    track_sorted = hits.track[order]
+    n_frames_sorted = hits.n_frames[order]
+    freq_sorted = hits.freq[order]
+    results: list[_Candidate] = []
+    for b in best.tolist():
+        doc = int(doc_of[b])
+        k0 = int(uk[b])
+        lo = int(np.searchsorted(key, k0 - OFFSET_TOLERANCE, side="left"))
+        hi = int(np.searchsorted(key, k0 + OFFSET_TOLERANCE, side="right"))
+        posts, first_idx = np.unique(post_sorted[lo:hi], return_index=True)
+        fr = freq_sorted[lo:hi][first_idx].astype(np.float64)
+        extra = {"w05": float((1 / np.sqrt(fr)).sum()), "w1": float((1 / fr).sum()), "wlog": float((1/np.log2(1+fr)).sum())}
+        aligned = len(posts)
+        d_lo = int(np.searchsorted(key, doc << 32, side="left"))
+        d_hi = int(np.searchsorted(key, (doc + 1) << 32, side="left"))
+        n_doc_hits = len(np.unique(post_sorted[d_lo:d_hi]))
+        span = int(n_frames_sorted[lo]) + q_frames
+        lam = max(1e-9, n_doc_hits * (2 * OFFSET_TOLERANCE + 1) / span)
+        log10_p = _log10_poisson_tail(aligned, lam) + math.log10(span * max(1, n_docs))
+        score = int(max(0, min(100, round(-SCORE_PER_DECADE * log10_p))))
+        q_pos = tq_sorted[lo:hi] * P.HOP + shift_sorted[lo:hi]
+        offsets = tr_sorted[lo:hi] * P.HOP - q_pos
+        track_offset = float(np.median(offsets)) / P.SAMPLE_RATE
+        # Aligned reference hashes per second of query: spread separates a real match from a
+        # chance coincidence of one sustained chord.
+        first_q = np.unique(posts_q := post_sorted[lo:hi] * 0 + q_pos // P.SAMPLE_RATE)
+        per_sec = np.bincount(posts_q, minlength=int(q_samples // P.SAMPLE_RATE) + 1)
+        secs = len(first_q)
+        q_start = float(q_pos.min()) / P.SAMPLE_RATE
+        q_end = min(q_samples, int(q_pos.max()) + P.N_FFT) / P.SAMPLE_RATE
+        m = Match(
+            int(track_sorted[lo]),
+            score,
+            round(track_offset, 3),
+            round(q_start, 3),
+            round(q_end, 3),
+            aligned,
+        )
+        results.append(_Candidate(m, secs, per_sec, extra))
+    results.sort(key=lambda r: (-r.match.score, -r.match.aligned))
+    return results

@@ -1,0 +1,207 @@
+"""The `audd` command run in-process against a real local server (no mocks, no internet)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from audd_cli.__main__ import main
+
+
+def test_recognize_prints_artist_title_timecode_and_link(audd, cli_env):
+    r = audd("recognize", str(cli_env.clip))
+    assert r.code == 0, r.err
+    first = r.out.splitlines()[0]
+    assert first.startswith("Second Artist — Paper Boats @ 00:1")
+    assert cli_env.server.base_url in r.out  # the song link
+    assert r.err == ""
+
+
+def test_recognize_json_is_the_result_model(audd, cli_env):
+    r = audd("--json", "recognize", str(cli_env.clip))
+    assert r.code == 0, r.err
+    body = json.loads(r.out)
+    assert (body["artist"], body["title"]) == ("Second Artist", "Paper Boats")
+
+
+def test_options_after_the_subcommand_work_too(audd, cli_env):
+    r = audd("recognize", str(cli_env.clip), "--json", "--token", cli_env.token)
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["title"] == "Paper Boats"
+
+
+def test_recognize_no_match_prints_no_match_and_exits_1(audd, cli_env):
+    r = audd("recognize", str(cli_env.unknown_clip))
+    assert (r.code, r.out.strip()) == (1, "no match")
+
+
+def test_recognize_no_match_json_is_null(audd, cli_env):
+    r = audd("recognize", "--json", str(cli_env.unknown_clip))
+    assert r.code == 1
+    assert json.loads(r.out) is None
+
+
+def test_recognize_missing_file_is_a_clean_usage_error(audd, tmp_path):
+    r = audd("recognize", str(tmp_path / "nope.mp3"))
+    assert r.code == 2
+    assert r.err.strip() == f"error: no such file: {tmp_path / 'nope.mp3'}"
+    assert "Traceback" not in r.err
+
+
+def test_wrong_token_is_one_error_line_with_the_code(audd, cli_env):
+    r = audd("recognize", str(cli_env.clip), "--token", "not-a-real-token")
+    assert r.code == 3
+    lines = r.err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: [#900] ")
+    assert r.out == ""
+
+
+def test_wrong_token_with_json_also_prints_the_error_body(audd, cli_env):
+    r = audd("--json", "streams", "list", "--token", "not-a-real-token")
+    assert r.code == 3
+    assert json.loads(r.out)["error"]["error_code"] == 900
+    assert r.err.startswith("error: [#900] ")
+
+
+def test_missing_token_says_how_to_get_one(audd, cli_env, monkeypatch):
+    monkeypatch.delenv("AUDD_API_TOKEN")
+    r = audd("recognize", str(cli_env.clip))
+    assert r.code == 2
+    assert "AUDD_API_TOKEN" in r.err
+    assert len(r.err.splitlines()) == 1
+
+
+def test_plan_without_enterprise_gets_a_clean_904(audd, cli_env):
+    r = audd("enterprise", str(cli_env.mix), "--token", cli_env.free_token, "--limit", "3")
+    assert r.code == 3
+    assert r.err.startswith("error: [#904] ")
+
+
+def test_unreachable_server_is_a_one_line_error(audd, cli_env):
+    r = audd("streams", "list", "--base-url", "http://127.0.0.1:9")
+    assert r.code == 3
+    assert len(r.err.splitlines()) == 1
+    assert r.err.startswith("error: ")
+
+
+def test_enterprise_prints_each_match_with_its_position_in_the_file(audd, cli_env):
+    r = audd("enterprise", str(cli_env.mix), "--limit", "10")
+    assert r.code == 0, r.err
+    lines = [line for line in r.out.splitlines() if " — " in line]
+    assert any("Cli Test Band — First Light" in line for line in lines)
+    assert any("Third Voice — Late Trains" in line for line in lines)
+    # The second song starts 30 s into the file: its matches sit at 0:30 or later.
+    for line in lines:
+        if "Late Trains" in line:
+            start = line.split()[0].split("–")[0]
+            minutes, seconds = start.split(":")
+            assert int(minutes) * 60 + float(seconds) >= 28
+
+
+def test_enterprise_json_and_limit(audd, cli_env):
+    r = audd("enterprise", str(cli_env.mix), "--limit", "1", "--json")
+    assert r.code == 0, r.err
+    matches = json.loads(r.out)
+    assert len(matches) == 1
+    assert matches[0]["artist"] == "Cli Test Band"
+
+
+def test_streams_add_list_delete(audd):
+    url = "http://127.0.0.1:9/radio.mp3"
+    r = audd("streams", "add", url, "4101")
+    assert (r.code, r.out.strip()) == (0, f"added stream 4101: {url}")
+    r = audd("streams", "list")
+    assert r.code == 0, r.err
+    assert any(line.split()[0] == "4101" and url in line for line in r.out.splitlines())
+    r = audd("--json", "streams", "list")
+    assert any(s["radio_id"] == 4101 for s in json.loads(r.out))
+    r = audd("streams", "set-url", "4101", url + "?v=2")
+    assert r.code == 0, r.err
+    r = audd("streams", "delete", "4101")
+    assert (r.code, r.out.strip()) == (0, "deleted stream 4101")
+    r = audd("--json", "streams", "list")
+    assert all(s["radio_id"] != 4101 for s in json.loads(r.out))
+
+
+def test_streams_category_is_derived_from_token_and_radio_id(audd, cli_env):
+    r = audd("streams", "category", "7")
+    inner = hashlib.md5(cli_env.token.encode()).hexdigest()
+    assert (r.code, r.out.strip()) == (0, hashlib.md5(f"{inner}7".encode()).hexdigest()[:9])
+
+
+def test_callback_url_set_then_get(audd):
+    r = audd("streams", "callback-url", "set", "https://example.com/hook", "--return", "spotify")
+    assert r.code == 0, r.err
+    r = audd("streams", "callback-url")
+    assert (r.code, r.out.strip()) == (0, "https://example.com/hook?return=spotify")
+    r = audd("--json", "streams", "callback-url", "get")
+    assert json.loads(r.out) == {"url": "https://example.com/hook?return=spotify"}
+
+
+def test_unknown_provider_is_rejected_before_any_request(audd, cli_env):
+    r = audd("recognize", str(cli_env.clip), "--return", "spotify,tidal")
+    assert r.code == 2
+    assert "tidal" in r.err
+
+
+def test_lyrics_finds_the_song_by_its_words(audd):
+    r = audd("lyrics", "paper", "boats")
+    assert r.code == 0, r.err
+    assert "Second Artist — Paper Boats" in r.out
+
+
+def test_lyrics_without_hits_exits_1(audd):
+    r = audd("lyrics", "zzqxv")
+    assert (r.code, r.out.strip()) == (1, "no lyrics found")
+
+
+def test_catalog_add_then_recognize_the_custom_song(audd, cli_env):
+    r = audd("catalog", "add", "321", str(cli_env.custom_song))
+    assert r.code == 0, r.err
+    r = audd("--json", "recognize", str(cli_env.custom_clip))
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["audio_id"] == 321
+    r = audd("recognize", str(cli_env.custom_clip))
+    assert r.out.startswith("custom catalog audio_id=321 @ 00:1")
+
+
+def test_catalog_add_missing_file(audd, tmp_path):
+    r = audd("catalog", "add", "1", str(tmp_path / "missing.wav"))
+    assert r.code == 2
+    assert r.err.startswith("error: no such file: ")
+
+
+def test_usage_errors_exit_2_without_traceback(capsys):
+    assert main(["streams", "add", "http://x/y.mp3", "not-an-int"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert main([]) == 2
+
+
+def test_help_exits_0(capsys):
+    assert main(["--help"]) == 0
+    assert "exit codes" in capsys.readouterr().out
+
+
+def test_server_arguments_pass_through(capsys):
+    assert main(["server", "--help"]) == 0
+    assert "serve" in capsys.readouterr().out
+
+
+def test_longpoll_needs_a_callback_url_or_skips_the_check(audd, cli_env):
+    # The account of a fresh token has no callback URL: the SDK's preflight refuses cleanly.
+    r = audd("streams", "longpoll", "--radio-id", "1", "--token", cli_env.free_token)
+    assert r.code in (2, 3)
+    assert len(r.err.splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end(capsys):
+    code = main(["demo"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "✓" in out
+    assert "recognized correctly" in out
+    assert "server stopped" in out
