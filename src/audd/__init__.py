@@ -7,6 +7,7 @@ https://docs.audd.io · tokens: https://dashboard.audd.io
 from __future__ import annotations
 
 from audd._async._client import AsyncAudD
+from audd._async._longpoll import AsyncLongpollConsumer
 from audd._sync._client import AudD
 from audd._sync._longpoll import LongpollConsumer
 from audd._version import __version__
@@ -48,6 +49,7 @@ from audd.models import (
 __all__ = [
     "AppleMusic",
     "AsyncAudD",
+    "AsyncLongpollConsumer",
     "AudD",
     "AudDAPIError",
     "AudDAuthenticationError",

@@ -7,6 +7,8 @@ failure becomes one `error: ...` line on stderr (see the exit codes in `audd --h
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import sys
 from collections.abc import Callable, Sequence
 
@@ -34,6 +36,26 @@ def run_server_cli(server_args: Sequence[str]) -> int:
     except SystemExit as exc:
         return _exit_status(exc)
     return int(code or 0)
+
+
+_GLOBAL_FLAGS = {"--json"}
+_GLOBAL_OPTIONS = {"--token", "--base-url", "--enterprise-base-url"}
+
+
+def _server_args(argv: Sequence[str]) -> list[str] | None:
+    """The arguments after `server` when it is the subcommand (past any global options)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "server":
+            return list(argv[i + 1 :])
+        if arg in _GLOBAL_FLAGS or (arg.split("=", 1)[0] in _GLOBAL_OPTIONS and "=" in arg):
+            i += 1
+        elif arg in _GLOBAL_OPTIONS:
+            i += 2
+        else:
+            return None
+    return None
 
 
 def _exit_status(exc: SystemExit) -> int:
@@ -81,13 +103,25 @@ def _report_sdk_error(exc: Exception, as_json: bool) -> int:
     return EXIT_API_ERROR
 
 
+def _tolerate_narrow_terminals() -> None:
+    # Song titles and the demo use non-ASCII ("—", "✓"): never crash on a terminal that
+    # cannot show them.
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if isinstance(stream, io.TextIOWrapper) and encoding != "utf8":
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `audd` with `argv` (default: `sys.argv[1:]`) and return the exit code."""
+    _tolerate_narrow_terminals()
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         # Pass-through before argparse sees options meant for audd-server (`audd server --help`).
-        if args_list[:1] == ["server"]:
-            return run_server_cli(args_list[1:])
+        server_args = _server_args(args_list)
+        if server_args is not None:
+            return run_server_cli(server_args)
         try:
             args = build_parser().parse_args(args_list)
         except SystemExit as exc:

@@ -137,6 +137,18 @@ def match_position(match: EnterpriseMatch) -> str:
     return f"chunk {clock(chunk)}" if chunk is not None else "?"
 
 
+def by_position(matches: list[EnterpriseMatch]) -> list[EnterpriseMatch]:
+    """Matches in order of where they start in the file (within a chunk the API orders by score)."""
+
+    def key(match: EnterpriseMatch) -> float:
+        start = match.start_seconds
+        if start is None:
+            start = match.chunk_offset_seconds
+        return start if start is not None else 0.0
+
+    return sorted(matches, key=key)
+
+
 def describe_match(match: EnterpriseMatch) -> str:
     where = match_position(match)
     line = f"{where:>15}  {song_title(match.artist, match.title)}"
@@ -174,7 +186,7 @@ def cmd_enterprise(args: argparse.Namespace) -> int:
         out("no match")
     else:
         previous_link = None
-        for match in matches:
+        for match in by_position(matches):
             out(describe_match(match))
             # Consecutive chunks of one song share a link: print it once per run.
             if match.song_link and match.song_link != previous_link:
@@ -277,7 +289,7 @@ def describe_stream_match(match: StreamCallbackMatch) -> str:
 
 
 def describe_notification(note: StreamCallbackNotification) -> str:
-    state = {True: "running", False: "stopped"}.get(note.stream_running or False, "")
+    state = "" if note.stream_running is None else ("running" if note.stream_running else "stopped")
     return one_line(
         f"[radio {note.radio_id}] notification #{note.notification_code}: "
         f"{note.notification_message or ''} {f'({state})' if state else ''}"

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from audd_cli._commands import match_position
+from audd import AudD
+from audd_cli._commands import by_position, match_position
 from audd_cli._errors import EXIT_NO_MATCH, EXIT_OK, EXIT_SERVER, EXIT_USAGE, CLIError
 from audd_cli._local import LocalServer
 from audd_cli._output import mmss, out, song_title
@@ -103,8 +106,9 @@ def _generate_songs(music_dir: Path) -> list[Song]:
     from audd_server.synth import synth_track, write_audio
 
     music_dir.mkdir(parents=True, exist_ok=True)
-    songs = []
-    for artist, title, album, year, seed, seconds, lyrics in DEMO_SONGS:
+
+    def make(spec: tuple[str, str, str, str, int, float, str]) -> Song:
+        artist, title, album, year, seed, seconds, lyrics = spec
         samples = synth_track(seed, seconds, sample_rate=SYNTH_RATE)
         path = music_dir / f"{seed}.mp3"
         tags = {"artist": artist, "title": title, "album": album, "date": year}
@@ -112,8 +116,11 @@ def _generate_songs(music_dir: Path) -> list[Song]:
         # `audd-server catalog add` reads extra metadata from a `<file>.json` sidecar.
         sidecar = path.with_name(path.name + ".json")
         sidecar.write_text(json.dumps({"lyrics": lyrics}), encoding="utf-8")
-        songs.append(Song(artist, title, path, samples, SYNTH_RATE))
-    return songs
+        return Song(artist, title, path, samples, SYNTH_RATE)
+
+    # numpy and the MP3 encoder release the GIL for their heavy parts: threads overlap them.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        return list(pool.map(make, DEMO_SONGS))
 
 
 def _load_songs(music_dir: Path) -> list[Song]:
@@ -190,7 +197,7 @@ def _build_mix(songs: Sequence[Song], sample_rate: int) -> tuple[Samples, list[S
 # ---------------------------------------------------------------- the tour
 
 
-def _recognize_clip(audd: Any, songs: Sequence[Song], work: Path) -> bool:
+def _recognize_clip(audd: AudD, songs: Sequence[Song], work: Path) -> bool:
     from audd_server.synth import write_audio
 
     song = songs[min(2, len(songs) - 1)]
@@ -203,6 +210,7 @@ def _recognize_clip(audd: Any, songs: Sequence[Song], work: Path) -> bool:
         f"with white noise at {CLIP_SNR_DB:.0f} dB SNR"
     )
     out(f"    clip: {clip_path}")
+    out("    >>> audd.recognize(clip_path)")
     began = time.perf_counter()
     result = audd.recognize(clip_path)
     latency_ms = (time.perf_counter() - began) * 1000
@@ -224,7 +232,7 @@ def _recognize_clip(audd: Any, songs: Sequence[Song], work: Path) -> bool:
     return correct
 
 
-def _scan_mix(audd: Any, songs: Sequence[Song], work: Path) -> tuple[int, int]:
+def _scan_mix(audd: AudD, songs: Sequence[Song], work: Path) -> tuple[int, int]:
     from audd_server.synth import write_audio
 
     mix, segments = _build_mix(songs, songs[0].sample_rate)
@@ -239,12 +247,13 @@ def _scan_mix(audd: Any, songs: Sequence[Song], work: Path) -> tuple[int, int]:
     for seg in segments:
         what = seg.song.name if seg.song else "(music that is not in the catalog)"
         out(f"      {mmss(seg.start):>5}–{mmss(seg.start + seg.seconds):<5} {what}")
+    out(f"    >>> audd.recognize_enterprise(mix_path, limit={ENTERPRISE_LIMIT})")
     began = time.perf_counter()
     matches = audd.recognize_enterprise(mix_path, limit=ENTERPRISE_LIMIT)
     elapsed = time.perf_counter() - began
     out(f"    {len(matches)} matches in {elapsed:.1f} s:")
     found: set[int] = set()
-    for match in matches:
+    for match in by_position(matches):
         start = match.start_seconds
         if start is None:
             start = match.chunk_offset_seconds or 0.0
@@ -286,15 +295,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         import numpy  # noqa: F401
 
-        from audd import AudD
-        from audd_server import synth  # noqa: F401
+        import audd_server.synth  # noqa: F401
     except ImportError as exc:
         raise CLIError(f"{SERVER_EXTRA_HINT} ({exc})", EXIT_SERVER) from exc
 
     # SIGTERM/SIGHUP unwind like Ctrl-C, so the server child (in its own session) is stopped.
     previous = _install_termination_handlers()
     try:
-        return _run_demo(args, AudD)
+        return _run_demo(args)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -315,7 +323,7 @@ def _install_termination_handlers() -> dict[int, Any]:
     return previous
 
 
-def _run_demo(args: argparse.Namespace, client_class: Any) -> int:
+def _run_demo(args: argparse.Namespace) -> int:
     own_dir = args.data_dir is None
     data_dir = (
         Path(tempfile.mkdtemp(prefix="audd-demo-"))
@@ -356,7 +364,11 @@ def _run_demo(args: argparse.Namespace, client_class: Any) -> int:
             server.start()
             out(f"    ready in {time.perf_counter() - began:.1f} s")
 
-            with client_class(
+            out(
+                f"    >>> audd = AudD(token, base_url={server.base_url!r}, "
+                f"enterprise_base_url={server.enterprise_base_url!r})"
+            )
+            with AudD(
                 token, base_url=server.base_url, enterprise_base_url=server.enterprise_base_url
             ) as audd:
                 clip_ok = _recognize_clip(audd, songs, work)
@@ -372,6 +384,11 @@ def _run_demo(args: argparse.Namespace, client_class: Any) -> int:
                 except KeyboardInterrupt:
                     out("\nstopping the server")
         out("    server stopped")
+        if not args.keep:
+            out(
+                "\nNext: `audd demo --keep` leaves the server running so you can try "
+                "`audd recognize`, `audd enterprise` and `audd lyrics` against it."
+            )
     finally:
         if own_dir and not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)

@@ -36,6 +36,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _tail(path: Path, lines: int = 15) -> str:
     try:
         text = path.read_text(errors="replace")
@@ -124,6 +133,9 @@ class LocalServer:
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
         """Start the server and return once it answers HTTP."""
+        # Otherwise whatever already listens there would answer the readiness check for us.
+        if not port_is_free(self.host, self.port):
+            raise CLIError(f"port {self.port} on {self.host} is already in use", EXIT_SERVER)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self._log = log

@@ -40,12 +40,11 @@ def one_line(text: object) -> str:
 
 def clock(seconds: float) -> str:
     """`M:SS.s` below an hour, `H:MM:SS` above: positions inside a file."""
-    seconds = max(0.0, seconds)
-    if seconds >= 3600:
-        whole = int(seconds)
+    tenths = max(0, round(seconds * 10))
+    if tenths >= 36000:
+        whole = tenths // 10
         return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
-    minutes = int(seconds // 60)
-    return f"{minutes:d}:{seconds - minutes * 60:04.1f}"
+    return f"{tenths // 600}:{tenths % 600 // 10:02d}.{tenths % 10}"
 
 
 def song_title(artist: str | None, title: str | None) -> str:

@@ -115,12 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         *,
         description: str | None = None,
     ) -> argparse.ArgumentParser:
-        p = sub.add_parser(
-            name,
-            help=help_text,
-            description=description or help_text,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+        p = sub.add_parser(name, help=help_text, description=description or help_text)
         _add_connection_options(p, top_level=False)
         p.set_defaults(handler=handler)
         return p
@@ -155,12 +150,29 @@ def build_parser() -> argparse.ArgumentParser:
         "position in the file. Billed per 12 s of audio scanned: use --limit.",
     )
     p.add_argument("source", metavar="SOURCE", help="audio file, http(s) URL, or - (stdin)")
-    p.add_argument("--limit", type=_non_negative_int, help="stop after N matches")
-    p.add_argument("--skip", type=_non_negative_int, help="skip N 12 s chunks after each one")
-    p.add_argument("--every", type=_non_negative_int, help="scan only every Nth chunk")
-    p.add_argument("--skip-first-seconds", type=_non_negative_int, metavar="N", help="start N s in")
     p.add_argument(
-        "--use-timecode", action="store_true", default=None, help="send use_timecode=true"
+        "--limit",
+        type=_non_negative_int,
+        metavar="N",
+        help="stop after N results; always set it while testing (billing is per 12 s)",
+    )
+    p.add_argument(
+        "--skip", type=_non_negative_int, metavar="N", help="12 s chunks to skip after each run"
+    )
+    p.add_argument(
+        "--every", type=_non_negative_int, metavar="N", help="consecutive chunks scanned per run"
+    )
+    p.add_argument(
+        "--skip-first-seconds",
+        type=_non_negative_int,
+        metavar="N",
+        help="start scanning N seconds into the file",
+    )
+    p.add_argument(
+        "--use-timecode",
+        action="store_true",
+        default=None,
+        help="take the start position from the URL's t/start parameter",
     )
     p.add_argument(
         "--no-accurate-offsets",

@@ -42,9 +42,8 @@ class Settings:
     enterprise_chunk_seconds: float = ENTERPRISE_CHUNK_SECONDS
     # Largest enterprise upload / URL download accepted (bytes).
     enterprise_max_bytes: int = 20 * 1024 * 1024 * 1024
-    # Downloads of `url=` sources.
+    # Whole-download time limit for `url=` sources (seconds).
     fetch_timeout: float = 30.0
-    fetch_max_bytes_standard: int = RECOGNIZE_MAX_BYTES
     # Longpoll event log retention, per category.
     events_keep_per_category: int = 1000
     events_max_age_seconds: float = 7 * 24 * 3600.0

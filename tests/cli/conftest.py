@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,7 @@ class Env:
     server: LocalServer
     token: str
     free_token: str
+    spare_token: str  # enterprise plan; no test sets its callback URL
     clip: Path  # 10 s of SONGS[1] from 12 s
     unknown_clip: Path
     mix: Path  # 30 s of SONGS[0] then 30 s of SONGS[2]
@@ -78,9 +82,20 @@ def cli_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     with server:
         token = server.create_token("enterprise")
         free_token = server.create_token("free")
+        spare_token = server.create_token("enterprise")
         server.enrol(paths)
         server.start()
-        yield Env(server, token, free_token, clip, unknown_clip, mix, custom_song, custom_clip)
+        yield Env(
+            server,
+            token,
+            free_token,
+            spare_token,
+            clip,
+            unknown_clip,
+            mix,
+            custom_song,
+            custom_clip,
+        )
 
 
 @pytest.fixture
@@ -99,3 +114,23 @@ def audd(
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def http_files(cli_env: Env) -> Iterator[str]:
+    """The test clips over plain HTTP (a progressive "radio" the stream workers can read)."""
+    handler = functools.partial(_QuietHandler, directory=str(cli_env.mix.parent))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(10)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import socket
+import sys
 
 import pytest
 
 from audd_cli.__main__ import main
+from audd_cli._errors import CLIError
+from audd_cli._local import LocalServer
 
 
 def test_recognize_prints_artist_title_timecode_and_link(audd, cli_env):
@@ -185,16 +190,57 @@ def test_help_exits_0(capsys):
     assert "exit codes" in capsys.readouterr().out
 
 
-def test_server_arguments_pass_through(capsys):
-    assert main(["server", "--help"]) == 0
-    assert "serve" in capsys.readouterr().out
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["server", "--help"],
+        ["--json", "server", "--help"],
+        ["--token", "t", "--base-url=http://x", "server", "--help"],
+    ],
+)
+def test_server_arguments_pass_through(capsys, argv):
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith("usage: audd-server")
 
 
-def test_longpoll_needs_a_callback_url_or_skips_the_check(audd, cli_env):
-    # The account of a fresh token has no callback URL: the SDK's preflight refuses cleanly.
-    r = audd("streams", "longpoll", "--radio-id", "1", "--token", cli_env.free_token)
-    assert r.code in (2, 3)
+def test_callback_url_get_without_one_set_exits_1(audd, cli_env):
+    r = audd("streams", "callback-url", "get", "--token", cli_env.spare_token)
+    assert (r.code, r.out.strip(), r.err) == (1, "no callback URL set", "")
+
+
+def test_longpoll_without_a_callback_url_is_a_clean_error(audd, cli_env):
+    # The SDK's preflight refuses: without a callback URL no events would ever arrive.
+    r = audd("streams", "longpoll", "--radio-id", "1", "--token", cli_env.spare_token)
+    assert r.code == 3
     assert len(r.err.splitlines()) == 1
+    assert r.err.startswith("error: ")
+
+
+@pytest.mark.timeout(90)
+def test_longpoll_prints_the_songs_a_stream_plays(audd, cli_env, http_files):
+    assert audd("streams", "callback-url", "set", f"{http_files}/hook").code == 0
+    assert audd("streams", "add", f"{http_files}/mix.mp3", "4202", "--before").code == 0
+    try:
+        # --since-time 0 replays the category from its start: no race with the stream worker.
+        r = audd(
+            "streams", "longpoll", "--radio-id", "4202", "--since-time", "0", "--count", "1",
+            "--timeout", "5",
+        )  # fmt: skip
+        assert r.code == 0, r.err
+        assert "[radio 4202]" in r.out
+        assert "Cli Test Band — First Light" in r.out
+        # The tokenless consumer sees the same events through the stream's category.
+        category = audd("streams", "category", "4202").out.strip()
+        r = audd(
+            "streams", "longpoll", "--category", category, "--since-time", "0", "--count", "1",
+            "--timeout", "5", "--token", "unused-and-never-sent", "--json",
+        )  # fmt: skip
+        assert r.code == 0, r.err
+        events = [json.loads(line) for line in r.out.splitlines()]  # JSON Lines
+        matches = [e["match"] for e in events if "match" in e]
+        assert matches[0]["song"]["title"] == "First Light"
+    finally:
+        audd("streams", "delete", "4202")
 
 
 @pytest.mark.slow
@@ -204,4 +250,59 @@ def test_demo_runs_end_to_end(capsys):
     assert code == 0, out
     assert "✓" in out
     assert "recognized correctly" in out
+    assert "mix: 3 of 3 songs found at the right place" in out
     assert "server stopped" in out
+
+
+def test_recognize_reads_the_clip_from_stdin(audd, cli_env, monkeypatch):
+    stdin = io.TextIOWrapper(io.BytesIO(cli_env.clip.read_bytes()))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    r = audd("recognize", "-")
+    assert r.code == 0, r.err
+    assert r.out.startswith("Second Artist — Paper Boats @ ")
+
+
+def test_server_pass_through_without_the_server_extra(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "audd_server.cli", None)  # import fails like a missing extra
+    assert main(["server", "serve"]) == 4
+    err = capsys.readouterr().err
+    assert err.startswith("error: the local server is not installed: pip install 'audd[server]'")
+
+
+def test_demo_without_the_server_extra(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "audd_server.synth", None)
+    assert main(["demo"]) == 4
+    assert "pip install 'audd[server]'" in capsys.readouterr().err
+
+
+def test_local_server_refuses_a_port_in_use(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        server = LocalServer(tmp_path, port=busy.getsockname()[1])
+        with pytest.raises(CLIError, match="already in use"):
+            server.start()
+
+
+def test_demo_interrupted_stops_the_server_and_cleans_up(capsys, monkeypatch):
+    from audd_cli import _demo
+
+    short = tuple((*song[:5], 30.0, song[6]) for song in _demo.DEMO_SONGS[:2])
+    monkeypatch.setattr(_demo, "DEMO_SONGS", short)
+    started = []
+    real_start = LocalServer.start
+
+    def start(self, *args, **kwargs):
+        started.append(self)
+        real_start(self, *args, **kwargs)
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LocalServer, "start", start)
+    monkeypatch.setattr(_demo, "_recognize_clip", interrupt)
+    assert main(["demo"]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+    (server,) = started
+    assert not server.running
+    assert not server.data_dir.exists()

@@ -108,7 +108,7 @@ def test_error_table_covers_openapi_codes() -> None:
         (404, {}, b"", errors.AudDServerError),
         (502, {}, {"detail": "bad gateway"}, errors.AudDServerError),
         (429, {}, {"status": "error", "error": {"error_code": 611}}, errors.AudDRateLimitError),
-        (200, {}, {"error": {"error_code": 900, "error_message": "x"}}, errors.AudDAuthenticationError),
+        (200, {}, {"error": {"error_code": 900}}, errors.AudDAuthenticationError),
         (200, {}, {"status": "error", "error": "bad"}, errors.AudDServerError),
         (200, {}, {"status": "error", "error": {"error_code": "902"}}, errors.AudDQuotaError),
     ],
@@ -170,7 +170,8 @@ def test_code_51_with_result_warns_and_succeeds() -> None:
     with pytest.warns(DeprecationWarning, match="param deprecated"):
         response = decode(SPEC, 200, body)
     result = decode_recognition(response)
-    assert isinstance(result, RecognitionResult) and result.title == "T"
+    assert isinstance(result, RecognitionResult)
+    assert result.title == "T"
 
 
 def test_branded_message() -> None:

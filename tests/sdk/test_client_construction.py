@@ -165,7 +165,8 @@ def test_user_agent_is_set_on_injected_client(twin: Twin) -> None:
     twin.run(client.recognize("https://example.com/a.mp3"))
     ua = rec.last.headers["user-agent"]
     assert ua.startswith(f"audd/{audd.__version__} python/")
-    assert "(" in ua and ua.endswith(")")
+    assert "(" in ua
+    assert ua.endswith(")")
 
 
 def test_explicit_user_agent_on_injected_client_is_kept(twin: Twin) -> None:

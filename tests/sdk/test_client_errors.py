@@ -166,3 +166,10 @@ def test_error_str_has_code_and_message(twin: Twin) -> None:
     with pytest.raises(AudDAuthenticationError) as info:
         twin.run(client.recognize("https://x.test/a.mp3"))
     assert str(info.value).startswith("[#900] Recognition failed: authorization failed")
+
+
+def test_invalid_url_does_not_leak_httpx_errors(twin: Twin) -> None:
+    client = twin.client(Recorder(), base_url="http://[::1")
+    with pytest.raises(AudDConnectionError) as info:
+        twin.run(client.recognize("https://x.test/a.mp3"))
+    assert isinstance(info.value.__cause__, httpx.InvalidURL)

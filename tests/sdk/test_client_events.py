@@ -94,7 +94,8 @@ def test_hook_exceptions_are_swallowed_and_logged(
         result = twin.run(client.recognize("https://x.test/a.mp3"))
     assert result.artist == "Tears For Fears"
     hook_logs = [r for r in caplog.records if "on_event" in r.getMessage()]
-    assert hook_logs and all(r.levelno == logging.DEBUG and r.name == "audd" for r in hook_logs)
+    assert hook_logs
+    assert all(r.levelno == logging.DEBUG and r.name == "audd" for r in hook_logs)
 
 
 def test_requests_are_logged_at_debug_without_token(

@@ -44,7 +44,8 @@ def test_recognize_no_match_returns_none(twin: Twin) -> None:
 def test_recognize_custom_match(twin: Twin) -> None:
     client = twin.client(Recorder(ok(load_fixture("recognize_custom_match"))))
     result = twin.run(client.recognize("https://audd.tech/example.mp3"))
-    assert result.is_custom_match and not result.is_public_match
+    assert result.is_custom_match
+    assert not result.is_public_match
     assert result.audio_id == 146
 
 

@@ -110,6 +110,7 @@ def test_constructor_parity() -> None:
 
 
 def test_context_manager_pairs() -> None:
-    assert hasattr(AudD, "__enter__") and hasattr(AudD, "__exit__")
+    assert hasattr(AudD, "__enter__")
+    assert hasattr(AudD, "__exit__")
     assert inspect.iscoroutinefunction(AsyncAudD.__aenter__)
     assert inspect.iscoroutinefunction(AsyncAudD.__aexit__)

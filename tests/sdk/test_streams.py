@@ -303,7 +303,8 @@ def test_derive_longpoll_category_follows_token_rotation(twin: Twin) -> None:
 
 
 def _result_body() -> dict[str, Any]:
-    return load_fixture("streams_callback_with_result")
+    body: dict[str, Any] = load_fixture("streams_callback_with_result")
+    return body
 
 
 @pytest.mark.parametrize("form", ["bytes", "bytearray", "str", "dict", "memoryview"])

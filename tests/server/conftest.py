@@ -3,7 +3,6 @@ Starlette TestClient over it, a uvicorn `live_server`, and OpenAPI schema valida
 
 from __future__ import annotations
 
-import shutil
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -15,19 +14,22 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012 as _SPEC
 from starlette.exceptions import StarletteDeprecationWarning
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from server_fixtures import (  # noqa: E402
-    LiveServer,
-    build_data_dir,
+from server_fixtures import (  # noqa: F401  (pytest fixtures re-exported for this directory)
     clip_bytes,
-    run_live_server,
+    data_dir,
+    live_server,
+    live_server_factory,
+    template_dir,
+    track_ids,
 )
 
-from audd_server.api import create_app  # noqa: E402
-from audd_server.config import Settings  # noqa: E402
+from audd_server.api import create_app
+from audd_server.config import Settings
 
 with warnings.catch_warnings():
     # starlette.testclient warns that plain httpx is deprecated in favour of httpx2.
@@ -55,32 +57,9 @@ class OpenAPI:
             assert body["error"]["error_code"] == code, body
 
 
-from referencing.jsonschema import DRAFT202012 as _SPEC  # noqa: E402
-
-
 @pytest.fixture(scope="session")
 def openapi() -> OpenAPI:
     return OpenAPI(OPENAPI_PATH)
-
-
-@pytest.fixture(scope="session")
-def template_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[int, int]]:
-    """A data dir with the standard songs and tokens, built once per session."""
-    path = tmp_path_factory.mktemp("template") / "data"
-    ids = build_data_dir(path)
-    return path, ids
-
-
-@pytest.fixture
-def data_dir(template_dir: tuple[Path, dict[int, int]], tmp_path: Path) -> Path:
-    path = tmp_path / "data"
-    shutil.copytree(template_dir[0], path)
-    return path
-
-
-@pytest.fixture
-def track_ids(template_dir: tuple[Path, dict[int, int]]) -> dict[int, int]:
-    return template_dir[1]
 
 
 MEDIA_HOST = "http://media.test"
@@ -111,8 +90,8 @@ def media_handler(request: httpx.Request) -> httpx.Response:
 class ClientFactory:
     """Opens TestClients (lifespan started) over a data dir; `close(c)` = server shutdown."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
+    def __init__(self, path: Path) -> None:
+        self.data_dir = path
         self.opened: list[Any] = []
 
     def __call__(
@@ -140,7 +119,7 @@ class ClientFactory:
 
 
 @pytest.fixture
-def make_client(data_dir: Path) -> Iterator[ClientFactory]:
+def make_client(data_dir: Path) -> Iterator[ClientFactory]:  # noqa: F811  (fixture argument)
     factory = ClientFactory(data_dir)
     yield factory
     for client in reversed(factory.opened):
@@ -150,10 +129,3 @@ def make_client(data_dir: Path) -> Iterator[ClientFactory]:
 @pytest.fixture
 def client(make_client: ClientFactory) -> Any:
     return make_client()
-
-
-@pytest.fixture
-def live_server(data_dir: Path, track_ids: dict[int, int]) -> Iterator[LiveServer]:
-    """The real server under uvicorn on 127.0.0.1:<free port>, over a populated data dir."""
-    with run_live_server(data_dir, track_ids=track_ids) as server:
-        yield server

@@ -1,25 +1,32 @@
 """Reusable helpers for tests that need a populated local server (also for SDK end-to-end tests).
 
-    from server_fixtures import LiveServer, SONGS, build_data_dir, run_live_server, clip_bytes
-
 `build_data_dir(path)` enrols deterministic synthetic songs (audd_server.synth) with metadata and
 creates tokens; `run_live_server(data_dir)` runs the real app under uvicorn on 127.0.0.1:<free
-port> in a thread and yields a `LiveServer` (base_url, enterprise_base_url, data_dir, tokens).
+port> in a thread and yields a `LiveServer` (base_url, enterprise_base_url, data_dir, app).
+
+The pytest fixtures at the bottom can be imported into any conftest:
+
+    import sys; sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
+    from server_fixtures import (  # noqa: F401  (fixtures)
+        template_dir, data_dir, track_ids, live_server, live_server_factory,
+    )
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import uvicorn
 
 from audd_server.api import create_app
@@ -179,3 +186,62 @@ def run_live_server(
         server.should_exit = True
         thread.join(30)
         sock.close()
+
+
+# -- pytest fixtures -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def template_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[int, int]]:
+    """A data dir with SONGS and the test tokens, built once per session (do not modify)."""
+    path = tmp_path_factory.mktemp("template") / "data"
+    ids = build_data_dir(path)
+    return path, ids
+
+
+@pytest.fixture
+def data_dir(template_dir: tuple[Path, dict[int, int]], tmp_path: Path) -> Path:
+    """A private copy of the template data dir."""
+    path = tmp_path / "data"
+    shutil.copytree(template_dir[0], path)
+    return path
+
+
+@pytest.fixture
+def track_ids(template_dir: tuple[Path, dict[int, int]]) -> dict[int, int]:
+    """Song seed → catalog track id in the template data dir."""
+    return template_dir[1]
+
+
+@pytest.fixture
+def live_server(data_dir: Path, track_ids: dict[int, int]) -> Iterator[LiveServer]:
+    """The real server under uvicorn on 127.0.0.1:<free port>, over a copy of the template."""
+    with run_live_server(data_dir, track_ids=track_ids) as server:
+        yield server
+
+
+@pytest.fixture
+def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """`start(songs=SONGS, extra_tokens=(), data_dir=None, start_streams=True)` → LiveServer.
+
+    With `data_dir` given (e.g. pre-populated with `audd-server catalog add` or
+    `build_data_dir`), and `songs=None`, the directory is served as it is.
+    """
+    with ExitStack() as stack:
+        counter = iter(range(1_000_000))
+
+        def start(
+            songs: Sequence[Song] | None = SONGS,
+            extra_tokens: Sequence[tuple[str, str]] = (),
+            data_dir: Path | None = None,
+            start_streams: bool = True,
+        ) -> LiveServer:
+            path = data_dir or tmp_path / f"live-{next(counter)}"
+            ids = (
+                build_data_dir(path, songs, extra_tokens=extra_tokens) if songs is not None else {}
+            )
+            return stack.enter_context(
+                run_live_server(path, track_ids=ids, start_streams=start_streams)
+            )
+
+        yield start

@@ -134,9 +134,10 @@ def test_restart_keeps_accounts_streams_callbacks_custom_catalog_usage(make_clie
     ctx = client.app.state.ctx
     assert ctx.accounts.by_token(new_token) is not None
     assert ctx.accounts.usage_today(ctx.accounts.by_token("test").id) == 1
-    assert client.post("/getCallbackUrl/", data={"api_token": TOKEN_ENTERPRISE}).json()[
-        "result"
-    ] == "https://cb.test/"
+    assert (
+        client.post("/getCallbackUrl/", data={"api_token": TOKEN_ENTERPRISE}).json()["result"]
+        == "https://cb.test/"
+    )
     streams = client.post("/getStreams/", data={"api_token": TOKEN_ENTERPRISE}).json()["result"]
     assert [s["radio_id"] for s in streams] == [4]
     clip = clip_bytes(CUSTOM_SEED, 12, 8, song_duration=40)

@@ -46,7 +46,17 @@ def test_enterprise_chunks_report_each_song_with_isrc_upc(client, openapi, mix):
     openapi.validate(body, "EnterpriseSuccessResponse")
     assert body["execution_time"].endswith("ms")
     offsets = [chunk["offset"] for chunk in body["result"]]
-    assert offsets == ["00:00", "00:12", "00:24", "00:36", "00:48", "01:00", "01:12", "01:24", "01:36"]
+    assert offsets == [
+        "00:00",
+        "00:12",
+        "00:24",
+        "00:36",
+        "00:48",
+        "01:00",
+        "01:12",
+        "01:24",
+        "01:36",
+    ]
     for chunk in body["result"]:
         top = chunk["songs"][0]
         start = seconds(chunk["offset"])

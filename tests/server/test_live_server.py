@@ -61,3 +61,19 @@ def test_live_server_longpoll_disconnect_does_not_leak_waiters(live_server):
             break
         threading.Event().wait(0.01)
     assert events.waiter_count() == 0
+
+
+def test_live_server_factory_serves_a_prepopulated_dir(live_server_factory, tmp_path):
+    from server_fixtures import build_data_dir
+
+    path = tmp_path / "pre"
+    ids = build_data_dir(path, [SONGS[2]], extra_tokens=[("free", "free0123456789abcd")])
+    server = live_server_factory(songs=None, data_dir=path, start_streams=False)
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        body = http.post(
+            "/",
+            data={"api_token": "free0123456789abcd"},
+            files={"file": ("c.wav", clip_bytes(SONGS[2].seed, 5, 8, song_duration=45))},
+        ).json()
+    assert body["result"]["title"] == "Late Trains"
+    assert body["result"]["song_link"].endswith(f"/song/{ids[SONGS[2].seed]}")

@@ -239,3 +239,22 @@ def test_internal_errors_are_code_1000_without_traceback(client, openapi, monkey
 def test_enterprise_token_also_recognizes_on_standard_endpoint(client):
     body = post_file(client, clip_bytes(SONG.seed, 40, 10), api_token=TOKEN_ENTERPRISE).json()
     assert body["result"]["title"] == SONG.meta["title"]
+
+
+def test_oversized_body_is_refused_before_it_is_read(client, openapi):
+    big = b"\0" * (12 * 1024 * 1024)
+    resp = client.post(
+        f"/?api_token={TOKEN_STANDARD}",
+        content=big,
+        headers={"content-type": "multipart/form-data; boundary=xyz"},
+    )
+    body = resp.json()
+    openapi.validate_error(body, 400)
+    assert body["request_params"] == {"api_token": "s***f"}
+
+
+def test_get_errors_echo_the_http_method(client, openapi):
+    body = client.get("/", params={"api_token": TOKEN_STANDARD}).json()
+    openapi.validate_error(body, 700)
+    assert body["request_http_method"] == "GET"
+    assert body["request_params"] == {"api_token": "s***f"}

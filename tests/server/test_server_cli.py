@@ -7,10 +7,10 @@ import json
 import pytest
 
 from audd_server.cli import main
-from audd_server.context import ServerContext
 from audd_server.config import Settings
+from audd_server.context import ServerContext
 from audd_server.store import PLANS
-from audd_server.synth import write_audio, synth_track
+from audd_server.synth import synth_track, write_audio
 
 
 def run(capsys, *args):
@@ -82,7 +82,7 @@ def test_catalog_add_reads_tags_sidecar_table_and_flags(tmp_path, capsys, monkey
     )
     (music / "notes.txt").write_text("not audio")
     table = tmp_path / "meta.csv"
-    table.write_text('file,label,isrc\na.mp3,Table Label,USX1\n')
+    table.write_text("file,label,isrc\na.mp3,Table Label,USX1\n")
     code, out, err = run(capsys, "catalog", "add", str(music), "--metadata", str(table))
     assert code == 0, err
     assert "added 2 track(s)" in err

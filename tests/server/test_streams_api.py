@@ -116,13 +116,19 @@ def test_add_stream_validates_callbacks_and_url(client, openapi):
 
 def test_stream_slots_exhausted_is_902_like_the_fixture(client, openapi):
     fixture = json.loads((FIXTURES / "error_902_stream_limit.json").read_text())
-    assert api(client, "addStream", api_token=TOKEN_ONE_SLOT, url="https://r.test/1", radio_id="1")[
-        "status"
-    ] == "success"
+    assert (
+        api(client, "addStream", api_token=TOKEN_ONE_SLOT, url="https://r.test/1", radio_id="1")[
+            "status"
+        ]
+        == "success"
+    )
     # Re-adding the same radio_id replaces it and needs no new slot.
-    assert api(client, "addStream", api_token=TOKEN_ONE_SLOT, url="https://r.test/2", radio_id="1")[
-        "status"
-    ] == "success"
+    assert (
+        api(client, "addStream", api_token=TOKEN_ONE_SLOT, url="https://r.test/2", radio_id="1")[
+            "status"
+        ]
+        == "success"
+    )
     body = client.post(
         "/addStream/",
         data={

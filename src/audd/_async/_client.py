@@ -7,7 +7,7 @@ import random
 import threading
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
@@ -151,11 +151,11 @@ class AsyncAudD:
         self,
         source: AudioSource,
         *,
-        return_: list[str] | str | None = None,
+        return_: Sequence[str] | str | None = None,
         market: str | None = None,
         timeout: TimeoutArg = None,  # noqa: ASYNC109 - the HTTP timeout of this call
         extra_parameters: Mapping[str, Any] | None = None,
-        return_metadata: list[str] | str | None = None,
+        return_metadata: Sequence[str] | str | None = None,
     ) -> RecognitionResult | None:
         """Recognize a 5–25-second clip; ``None`` when it processed but matched nothing.
 
@@ -189,10 +189,10 @@ class AsyncAudD:
         skip_first_seconds: int | None = None,
         use_timecode: bool | None = None,
         accurate_offsets: bool = True,
-        return_: list[str] | str | None = None,
+        return_: Sequence[str] | str | None = None,
         timeout: TimeoutArg = None,  # noqa: ASYNC109 - the HTTP timeout of this call
         extra_parameters: Mapping[str, Any] | None = None,
-        return_metadata: list[str] | str | None = None,
+        return_metadata: Sequence[str] | str | None = None,
     ) -> list[EnterpriseMatch]:
         """Recognize every song in a long file (billed per 12 seconds processed: set ``limit``).
 
@@ -251,14 +251,17 @@ class AsyncAudD:
             last = attempt + 1 >= total
             parts = build_attempt(spec, url, token, prepared, self._headers)
             try:
-                request = self._http.build_request(
-                    parts.method,
-                    parts.url,
-                    params=parts.params,
-                    headers=parts.headers,
-                    content=parts.acontent(),
-                    timeout=timeout,
-                )
+                try:
+                    request = self._http.build_request(
+                        parts.method,
+                        parts.url,
+                        params=parts.params,
+                        headers=parts.headers,
+                        content=parts.acontent(),
+                        timeout=timeout,
+                    )
+                except _HTTPX_ERRORS as exc:
+                    raise connection_error(exc, spec.api_method) from exc
                 full_url = str(request.url)
                 logger.debug(
                     "%s %s (%s, attempt %d/%d)",

@@ -55,19 +55,30 @@ _CLOSE_GRACE_SECONDS = 0.5
 """How long ``aclose()`` waits for the cancelled poller task."""
 
 
+class _Group:
+    """State shared by the channels of one subscription: one condition, and whether any
+    channel is being read."""
+
+    def __init__(self) -> None:
+        self.cond = asyncio.Condition()
+        self.reading = False
+
+
 class _AsyncChannel(Generic[T]):
     """A bounded hand-off from the poller task to ``async for`` consumers.
 
-    Once someone iterates the channel, a full channel makes the poller wait (backpressure).
-    Until then it keeps only the newest ``maxsize`` items, so an ignored channel can neither
-    grow without bound nor stall the subscription.
+    A full channel makes the poller wait (backpressure) while it is being read, or while no
+    channel of the subscription is read yet. A channel nobody reads while another one is read
+    (say, notifications when only matches are consumed) keeps only its newest ``maxsize``
+    items, so it can neither grow without bound nor stall the subscription.
     """
 
-    def __init__(self, name: str, maxsize: int) -> None:
+    def __init__(self, name: str, maxsize: int, group: _Group) -> None:
         self._name = name
         self._maxsize = maxsize
         self._items: collections.deque[T] = collections.deque()
-        self._cond = asyncio.Condition()
+        self._group = group
+        self._cond = group.cond
         self._state = "idle"  # idle → open → draining (ended, items left) | closed
         self._consumed = False
         self._dropped = 0
@@ -79,7 +90,11 @@ class _AsyncChannel(Generic[T]):
     async def put(self, item: T) -> bool:
         """Queue ``item``; False once the channel is closed (the poller should stop)."""
         async with self._cond:
-            while self._consumed and len(self._items) >= self._maxsize and self._state == "open":
+            while (
+                len(self._items) >= self._maxsize
+                and self._state == "open"
+                and (self._consumed or not self._group.reading)
+            ):
                 await self._cond.wait()
             if self._state != "open":
                 return False
@@ -116,9 +131,12 @@ class _AsyncChannel(Generic[T]):
                 "(`poll = await audd.streams.longpoll(...)`, then `async with poll:`)"
             )
         self._consumed = True
+        self._group.reading = True
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[T]:
+        async with self._cond:
+            self._cond.notify_all()  # a poller waiting on an unread channel may drop now
         while True:
             async with self._cond:
                 while not self._items and self._state == "open":
@@ -171,6 +189,7 @@ class AsyncLongpollSubscription:
             max_backoff=max_backoff,
         )
         size = validate_queue_size(queue_size)
+        group = _Group()
         self._url = longpoll_url(base_url)
         self._http = httpx_client
         self._owns_http = httpx_client is None
@@ -179,11 +198,11 @@ class AsyncLongpollSubscription:
         self._rand = rand
         self._task: asyncio.Task[None] | None = None
         self._closed = False
-        self._matches: _AsyncChannel[StreamCallbackMatch] = _AsyncChannel("matches", size)
+        self._matches: _AsyncChannel[StreamCallbackMatch] = _AsyncChannel("matches", size, group)
         self._notifications: _AsyncChannel[StreamCallbackNotification] = _AsyncChannel(
-            "notifications", size
+            "notifications", size, group
         )
-        self._errors: _AsyncChannel[AudDError] = _AsyncChannel("errors", 1)
+        self._errors: _AsyncChannel[AudDError] = _AsyncChannel("errors", 1, group)
         self._attempt = 0
 
     # -- public surface --------------------------------------------------------------------

@@ -216,7 +216,8 @@ async def _resolve(value: Any) -> Any:
 
 async def _read_request_body(request: Any) -> Any:
     """The raw body of ``request``, by duck typing (awaiting methods that return awaitables)."""
-    if isinstance(request, (bytes, bytearray, memoryview, str, Mapping)):
+    # Starlette's Request is itself a Mapping (over the ASGI scope): plain mappings go last.
+    if isinstance(request, (bytes, bytearray, memoryview, str, dict)):
         return request
     get_data = getattr(request, "get_data", None)
     if callable(get_data):  # Flask / Werkzeug
@@ -229,6 +230,8 @@ async def _read_request_body(request: Any) -> Any:
     read = getattr(request, "read", None)
     if callable(read):  # aiohttp, file-likes
         return await _resolve(read())
+    if isinstance(request, Mapping):
+        return request
     raise TypeError(
         "handle_callback needs bytes, str, a dict, or a request with get_data(), body(), .body "
         f"or read(); got {type(request).__name__}"

@@ -44,20 +44,34 @@ __all__ = [
     "CallbackBody",
     "LongpollState",
     "LongpollStep",
+    "build_add_stream",
+    "build_delete_stream",
+    "build_get_callback_url",
+    "build_get_streams",
+    "build_set_callback_url",
+    "build_set_stream_url",
+    "callback_from_dict",
     "derive_longpoll_category",
+    "event_key",
+    "is_missing_callback_url",
     "longpoll_http_timeout",
+    "longpoll_params",
     "longpoll_url",
     "merge_return_into_url",
     "missing_callback_url_error",
+    "needs_user_agent",
     "normalize_return_metadata",
     "parse_callback",
     "parse_callback_url",
     "parse_streams",
+    "validate_base_url",
     "validate_callbacks",
     "validate_category",
     "validate_longpoll_timeout",
+    "validate_queue_size",
     "validate_radio_id",
     "validate_since_time",
+    "validate_url",
 ]
 
 _log = logging.getLogger(LOGGER_NAME)
@@ -400,23 +414,26 @@ def _song(item: object) -> StreamCallbackSong | None:
         return None
 
 
+_MATCH_MODEL_KEYS = ("song", "alternatives", "raw_response")
+
+
 def _match_from(body: dict[str, Any], result: dict[str, Any]) -> StreamCallbackMatch | None:
     raw_songs = result.get("results")
+    # Older single-song shape: the song's fields sit directly in `result`.
+    single = raw_songs is None and ("artist" in result or "title" in result)
     if isinstance(raw_songs, list):
         candidates = raw_songs
     elif isinstance(raw_songs, dict):
         candidates = [raw_songs]
-    elif "artist" in result or "title" in result:
-        # Older single-song shape: the song fields sit directly in `result`.
-        candidates = [result]
     else:
-        candidates = []
+        candidates = [result] if single else []
     songs = [song for song in (_song(item) for item in candidates) if song is not None]
     if not songs:
         return None
-    data = {k: v for k, v in result.items() if k not in ("results", "song", "alternatives")}
-    if candidates and candidates[0] is result:
+    if single:
         data = {k: result[k] for k in ("radio_id", "timestamp", "play_length") if k in result}
+    else:
+        data = {k: v for k, v in result.items() if k != "results" and k not in _MATCH_MODEL_KEYS}
     data.update(song=songs[0], alternatives=songs[1:], raw_response=body)
     return StreamCallbackMatch.model_validate(data)
 

@@ -57,19 +57,30 @@ _CLOSE_GRACE_SECONDS = 0.5
 """How long ``close()`` waits for the poller thread after aborting its request."""
 
 
+class _Group:
+    """State shared by the channels of one subscription: one condition, and whether any
+    channel is being read."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.reading = False
+
+
 class _Channel(Generic[T]):
     """A bounded hand-off from the poller thread to the consumer's iterator.
 
-    Once someone iterates the channel, a full channel blocks the poller (backpressure). Until
-    then it keeps only the newest ``maxsize`` items, so an ignored channel (say, notifications
-    when only matches are read) can neither grow without bound nor stall the subscription.
+    A full channel makes the poller wait (backpressure) while it is being read, or while no
+    channel of the subscription is read yet. A channel nobody reads while another one is read
+    (say, notifications when only matches are consumed) keeps only its newest ``maxsize``
+    items, so it can neither grow without bound nor stall the subscription.
     """
 
-    def __init__(self, name: str, maxsize: int) -> None:
+    def __init__(self, name: str, maxsize: int, group: _Group) -> None:
         self._name = name
         self._maxsize = maxsize
         self._items: collections.deque[T] = collections.deque()
-        self._cond = threading.Condition()
+        self._group = group
+        self._cond = group.cond
         self._state = "idle"  # idle → open → draining (ended, items left) | closed
         self._consumed = False
         self._dropped = 0
@@ -82,7 +93,11 @@ class _Channel(Generic[T]):
     def put(self, item: T) -> bool:
         """Queue ``item``; False once the channel is closed (the poller should stop)."""
         with self._cond:
-            while self._consumed and len(self._items) >= self._maxsize and self._state == "open":
+            while (
+                len(self._items) >= self._maxsize
+                and self._state == "open"
+                and (self._consumed or not self._group.reading)
+            ):
                 self._cond.wait()
             if self._state != "open":
                 return False
@@ -121,6 +136,7 @@ class _Channel(Generic[T]):
                     "(`with audd.streams.longpoll(...) as poll:`)"
                 )
             self._consumed = True
+            self._group.reading = True
             self._cond.notify_all()
         return self._iterate()
 
@@ -137,11 +153,16 @@ class _Channel(Generic[T]):
 
 
 class _SocketTracker:
-    """httpcore ``trace`` hook that remembers the sockets this subscription's polls opened."""
+    """httpcore ``trace`` hook that remembers the sockets this subscription's polls opened.
+
+    After `abort`, a connection opened by a poll that was already on its way is shut down as
+    soon as it connects, so no request can slip past a close.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._streams: list[Any] = []
+        self._aborted = False
 
     def __call__(self, event_name: str, info: dict[str, Any]) -> None:
         if event_name in (
@@ -150,22 +171,31 @@ class _SocketTracker:
             "connection.start_tls.complete",
         ):
             stream = info.get("return_value")
-            if stream is not None:
-                with self._lock:
-                    self._streams = [s for s in self._streams if _socket_of(s) is not None]
-                    self._streams.append(stream)
+            if stream is None:
+                return
+            with self._lock:
+                self._streams = [s for s in self._streams if _socket_of(s) is not None]
+                self._streams.append(stream)
+                aborted = self._aborted
+            if aborted:
+                _shutdown(stream)
 
     def abort(self) -> None:
         """Shut down every tracked socket, waking a thread blocked reading it."""
         with self._lock:
+            self._aborted = True
             streams, self._streams = self._streams, []
         for stream in streams:
-            sock = _socket_of(stream)
-            if sock is not None:
-                # socket.socket.shutdown, not SSLSocket's: no TLS close_notify from this
-                # thread while the poller is inside SSL_read.
-                with contextlib.suppress(OSError):
-                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            _shutdown(stream)
+
+
+def _shutdown(stream: Any) -> None:
+    sock = _socket_of(stream)
+    if sock is not None:
+        # socket.socket.shutdown, not SSLSocket's: no TLS close_notify from this thread
+        # while the poller is inside SSL_read.
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _socket_of(stream: Any) -> socket.socket | None:
@@ -219,6 +249,7 @@ class LongpollSubscription:
             max_backoff=max_backoff,
         )
         size = validate_queue_size(queue_size)
+        group = _Group()
         self._url = longpoll_url(base_url)
         self._http = httpx_client
         self._owns_http = httpx_client is None
@@ -229,9 +260,11 @@ class LongpollSubscription:
         self._tracker = _SocketTracker()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._matches: _Channel[StreamCallbackMatch] = _Channel("matches", size)
-        self._notifications: _Channel[StreamCallbackNotification] = _Channel("notifications", size)
-        self._errors: _Channel[AudDError] = _Channel("errors", 1)
+        self._matches: _Channel[StreamCallbackMatch] = _Channel("matches", size, group)
+        self._notifications: _Channel[StreamCallbackNotification] = _Channel(
+            "notifications", size, group
+        )
+        self._errors: _Channel[AudDError] = _Channel("errors", 1, group)
         self._attempt = 0
 
     # -- public surface --------------------------------------------------------------------
@@ -377,6 +410,8 @@ class LongpollSubscription:
         extras = {"attempt": self._attempt, "http_method": "GET", "retry_class": "read"}
         _emit(self._on_event, AudDEvent("request", "longpoll", url, extras=dict(extras)))
         started = time.monotonic()
+        if self._stop.is_set():
+            return None
         try:
             response = http.send(request, stream=True)
             try:

@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(LOGGER_NAME)
+logger.addHandler(logging.NullHandler())
 
 
 class PreparedSource:

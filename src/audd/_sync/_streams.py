@@ -224,7 +224,8 @@ def _sync_value(value: Any, what: str) -> Any:
 
 def _read_request_body(request: Any) -> Any:
     """The raw body of ``request``, by duck typing (no awaiting)."""
-    if isinstance(request, (bytes, bytearray, memoryview, str, Mapping)):
+    # Starlette's Request is itself a Mapping (over the ASGI scope): plain mappings go last.
+    if isinstance(request, (bytes, bytearray, memoryview, str, dict)):
         return request
     get_data = getattr(request, "get_data", None)
     if callable(get_data):  # Flask / Werkzeug
@@ -237,6 +238,8 @@ def _read_request_body(request: Any) -> Any:
     read = getattr(request, "read", None)
     if callable(read):  # file-likes
         return _sync_value(read(), "request.read()")
+    if isinstance(request, Mapping):
+        return request
     raise TypeError(
         "handle_callback needs bytes, str, a dict, or a request with get_data(), .body or "
         f".read(); got {type(request).__name__}"

@@ -82,9 +82,7 @@ class ApiError(Exception):
 
 def mask_token(token: str) -> str:
     """`dbd1…e` → `d***e`: the echo never carries a usable token."""
-    if len(token) <= 1:
-        return "*" * len(token) + "***" if token else ""
-    return f"{token[0]}***{token[-1]}"
+    return f"{token[0]}***{token[-1]}" if token else ""
 
 
 def now_ms() -> float:
@@ -106,8 +104,7 @@ class Call:
 
     @property
     def token(self) -> str | None:
-        value = self.params.get("api_token")
-        return value if value is not None else None
+        return self.params.get("api_token")
 
     def get(self, name: str) -> str | None:
         value = self.params.get(name)
@@ -239,14 +236,34 @@ async def parse_params(call: Call) -> None:
 Handler = Callable[[Call], Awaitable[Any]]
 
 
-def endpoint(method: str, *, enterprise: bool = False) -> Callable[[Handler], Any]:
-    """Wrap a handler into a Starlette endpoint with AudD envelopes."""
+# Multipart framing and form fields on top of the file itself.
+BODY_SLACK = 256 * 1024
+
+
+def endpoint(
+    method: str, *, enterprise: bool = False, max_upload: Callable[[Call], int] | None = None
+) -> Callable[[Handler], Any]:
+    """Wrap a handler into a Starlette endpoint with AudD envelopes.
+
+    `max_upload(call)`: a declared Content-Length above it (plus framing slack) is refused with
+    code 400 before the body is read.
+    """
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
             ctx: ServerContext = request.app.state.ctx
             call = Call(request=request, ctx=ctx, method=method, enterprise=enterprise)
             try:
+                if max_upload is not None:
+                    declared = request.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > max_upload(call) + BODY_SLACK:
+                        call.params = dict(request.query_params)
+                        limit_mb = max_upload(call) / (1024 * 1024)
+                        raise ApiError(
+                            400,
+                            f"the audio file is too large: the maximum is {limit_mb:g} MB for "
+                            "this endpoint. For longer audio, use the enterprise endpoint.",
+                        )
                 await parse_params(call)
                 result = await handler(call)
                 if isinstance(result, Response):

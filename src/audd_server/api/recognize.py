@@ -83,7 +83,7 @@ def recognize_samples(
     return None
 
 
-@endpoint("recognize")
+@endpoint("recognize", max_upload=lambda call: call.ctx.settings.recognize_max_bytes)
 async def recognize(call: Call) -> Any:
     """Identify the song in a short clip."""
     account = call.authenticate()

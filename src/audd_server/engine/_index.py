@@ -22,7 +22,7 @@ import math
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -44,8 +44,8 @@ I64 = npt.NDArray[np.int64]
 # aligned hits come from at least MIN_SECONDS distinct seconds of the query. The score is
 # SCORE_PER_DECADE × −log10(p), p the chance of so many aligned hits for any track at any offset
 # given the posting-list sizes (Poisson tail, Bonferroni over tracks × offsets).
-SCORE_PER_DECADE = 4.0
-DEFAULT_MIN_SCORE = 20
+SCORE_SCALE = 12.0
+DEFAULT_MIN_SCORE = 60
 MIN_SECONDS = 2
 MIN_ALIGNED = 5
 CANDIDATES = 12  # tracks verified in detail after the coarse vote
@@ -91,6 +91,7 @@ class _Hits:
     shift: I64
     post: I64  # globally unique posting id, to count each reference hash once
     freq: I64  # postings of this hash in the whole index: common hashes carry less evidence
+    hash: npt.NDArray[np.uint32]
 
 
 class Index:
@@ -425,7 +426,9 @@ def _lookup(
         if r is None:
             continue
         lo, hi = r
-        counts = hi - lo
+        # Very common hashes (a chord any song in the key has) carry almost no evidence and
+        # would dominate the work: skip them.
+        counts = np.where(freq <= P.HASH_FREQ_CAP, hi - lo, 0)
         total = int(counts.sum())
         if total == 0:
             base += n
@@ -454,6 +457,7 @@ def _lookup(
                 q_shift[qi],
                 pos + base,
                 freq[qi],
+                q_hashes[qi],
             )
         )
         base += n
@@ -476,70 +480,78 @@ def _log10_poisson_tail(k: int, lam: float) -> float:
 def _vote_and_verify(hits: _Hits, q_frames: int, q_samples: int) -> list[_Candidate]:
     d = hits.t_ref - hits.t_query
     key = (hits.doc << 32) + (d + _OFF_BIAS)
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)
     key = key[order]
-    uk, _first, counts = np.unique(key, return_index=True, return_counts=True)
+    weight = (1.0 / np.sqrt(hits.freq[order])).astype(np.float32)
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    uk = key[starts]
+    votes = np.add.reduceat(weight, starts)
     # Votes within ±OFFSET_TOLERANCE frames of each offset, read from neighbouring bins.
-    smooth = counts.copy()
+    smooth = votes.copy()
     for delta in range(1, OFFSET_TOLERANCE + 1):
         for sign in (-1, 1):
             nb = uk + sign * delta
-            j = np.searchsorted(uk, nb)
-            j_ok = j < len(uk)
-            found = np.zeros(len(uk), bool)
-            found[j_ok] = uk[j[j_ok]] == nb[j_ok]
-            smooth[found] += counts[j[found]]
+            j = np.minimum(np.searchsorted(uk, nb), len(uk) - 1)
+            found = uk[j] == nb
+            smooth[found] += votes[j[found]]
     doc_of = uk >> 32
-    # Best offset per document, then the CANDIDATES documents with the most votes.
-    o = np.lexsort((-smooth, doc_of))
-    is_first = np.ones(len(o), bool)
-    is_first[1:] = doc_of[o][1:] != doc_of[o][:-1]
-    best = o[is_first]
-    best = best[np.argsort(-smooth[best], kind="stable")][:CANDIDATES]
-    n_docs = int(is_first.sum())
+    doc_starts = np.flatnonzero(np.concatenate(([True], doc_of[1:] != doc_of[:-1])))
+    doc_best = np.maximum.reduceat(smooth, doc_starts)
+    n_docs = len(doc_starts)
+    top = np.argsort(-doc_best, kind="stable")[:CANDIDATES]
+    doc_ends = np.append(doc_starts[1:], len(uk))
+    best = [
+        int(doc_starts[i]) + int(np.argmax(smooth[doc_starts[i] : doc_ends[i]])) for i in top
+    ]
 
     post_sorted = hits.post[order]
     tq_sorted = hits.t_query[order]
     tr_sorted = hits.t_ref[order]
     shift_sorted = hits.shift[order]
     track_sorted = hits.track[order]
-    n_frames_sorted = hits.n_frames[order]
-    freq_sorted = hits.freq[order]
-    results: list[_Candidate] = []
-    for b in best.tolist():
-        doc = int(doc_of[b])
+    hash_sorted = hits.hash[order]
+    raw: list[Any] = []
+    for b in best:
         k0 = int(uk[b])
         lo = int(np.searchsorted(key, k0 - OFFSET_TOLERANCE, side="left"))
         hi = int(np.searchsorted(key, k0 + OFFSET_TOLERANCE, side="right"))
-        posts, first_idx = np.unique(post_sorted[lo:hi], return_index=True)
-        fr = freq_sorted[lo:hi][first_idx].astype(np.float64)
-        extra = {"w05": float((1 / np.sqrt(fr)).sum()), "w1": float((1 / fr).sum()), "wlog": float((1/np.log2(1+fr)).sum())}
-        aligned = len(posts)
-        d_lo = int(np.searchsorted(key, doc << 32, side="left"))
-        d_hi = int(np.searchsorted(key, (doc + 1) << 32, side="left"))
-        n_doc_hits = len(np.unique(post_sorted[d_lo:d_hi]))
-        span = int(n_frames_sorted[lo]) + q_frames
-        lam = max(1e-9, n_doc_hits * (2 * OFFSET_TOLERANCE + 1) / span)
-        log10_p = _log10_poisson_tail(aligned, lam) + math.log10(span * max(1, n_docs))
-        score = int(max(0, min(100, round(-SCORE_PER_DECADE * log10_p))))
+        # Each reference posting counts once, whichever query shift or offset bin found it.
+        _, first_idx = np.unique(post_sorted[lo:hi], return_index=True)
+        w_al = weight[lo:hi][first_idx]
+        evidence = float(w_al.sum())
+        f1 = (hash_sorted[lo:hi][first_idx] >> 14).astype(np.int64)
+        per_bin = np.bincount(f1, weights=w_al)
+        capped = {c: float(np.minimum(per_bin, c).sum()) for c in (0.5, 1.0, 2.0)}
+        nbins = int(np.count_nonzero(per_bin))
         q_pos = tq_sorted[lo:hi] * P.HOP + shift_sorted[lo:hi]
         offsets = tr_sorted[lo:hi] * P.HOP - q_pos
         track_offset = float(np.median(offsets)) / P.SAMPLE_RATE
-        # Aligned reference hashes per second of query: spread separates a real match from a
-        # chance coincidence of one sustained chord.
-        first_q = np.unique(posts_q := post_sorted[lo:hi] * 0 + q_pos // P.SAMPLE_RATE)
-        per_sec = np.bincount(posts_q, minlength=int(q_samples // P.SAMPLE_RATE) + 1)
-        secs = len(first_q)
+        # Aligned hits per second of query: a real match spreads over the whole query, a
+        # chance coincidence (one shared chord, one drum fill) over a second or two.
+        per_sec = np.bincount(q_pos // P.SAMPLE_RATE, minlength=q_samples // P.SAMPLE_RATE + 1)
+        secs = int(np.count_nonzero(per_sec))
         q_start = float(q_pos.min()) / P.SAMPLE_RATE
         q_end = min(q_samples, int(q_pos.max()) + P.N_FFT) / P.SAMPLE_RATE
         m = Match(
             int(track_sorted[lo]),
-            score,
+            0,
             round(track_offset, 3),
             round(q_start, 3),
             round(q_end, 3),
-            aligned,
+            len(first_idx),
         )
-        results.append(_Candidate(m, secs, per_sec, extra))
+        raw.append((evidence, m, secs, per_sec, capped, nbins))
+    others = sorted(e for e, *_ in raw[1:])
+    background = float(np.median(others)) if others else 0.0
+    results: list[_Candidate] = []
+    for evidence, m, secs, per_sec, capped, nbins in raw:
+        score = _score(evidence, background, secs)
+        extra = {"E": evidence, "bg": background, "n_docs": float(n_docs), "nbins": nbins, **{f"c{k}": v for k, v in capped.items()}}
+        results.append(_Candidate(replace(m, score=score), secs, per_sec, extra))
     results.sort(key=lambda r: (-r.match.score, -r.match.aligned))
     return results
+
+
+def _score(evidence: float, background: float, secs: int) -> int:
+    ratio = evidence / (1.0 + background)
+    return int(max(0, min(100, round(SCORE_SCALE * (ratio - 1.0)))))

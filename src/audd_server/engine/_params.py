@@ -31,3 +31,6 @@ QUERY_FANOUT = 40
 
 # Queries are analysed at several sub-hop shifts so a frame grid matching the reference's exists.
 QUERY_SHIFTS = 4
+
+# Query hashes with more postings than this in the whole index are skipped.
+HASH_FREQ_CAP = 200

@@ -22,7 +22,10 @@ class StreamSettings:
     """After (re)connecting, windows shorter than `window_seconds` are queried from this length."""
     confirm_windows: int = 2
     """Windows that must agree (track and alignment) before a play is believed."""
-    strong_score: int = 60
+    confirm_score: int = 45
+    """Only windows scoring at least this count towards `confirm_windows`: out-of-catalog music
+    can match a similar catalog song weakly but consistently (scores 30–50)."""
+    strong_score: int = 70
     """A single window scoring at least this confirms a play on its own."""
     alternative_margin: int = 15
     """A competitor within this many score points of the top match, on the same audio, is an

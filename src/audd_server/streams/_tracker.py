@@ -62,6 +62,9 @@ class PlayEvent:
     """Unix time the play began."""
 
 
+_EDGE = 0.5  # s of window beyond the aligned audio for a window to show where a song starts/ends
+
+
 @dataclass
 class _Cand:
     track_id: int
@@ -69,8 +72,8 @@ class _Cand:
     anchor: float
     first: float
     last: float
-    track_first: float
-    track_last: float
+    w_start: float
+    w_end: float
 
     @classmethod
     def of(cls, w: Window, m: MatchLike) -> _Cand:
@@ -80,14 +83,9 @@ class _Cand:
             anchor=w.start - float(m.track_offset),
             first=w.start + float(m.query_start),
             last=w.start + float(m.query_end),
-            track_first=float(m.track_offset) + float(m.query_start),
-            track_last=float(m.track_offset) + float(m.query_end),
+            w_start=w.start,
+            w_end=w.end,
         )
-
-    def within(self, lo: float, hi: float) -> bool:
-        """Whether most of the aligned audio lies inside [lo, hi]."""
-        inter = min(self.last, hi) - max(self.first, lo)
-        return inter >= 0.5 * max(self.last - self.first, 1e-6)
 
     def overlaps(self, other: _Cand, fraction: float = 0.5) -> bool:
         """Whether both matched mostly the same stretch of audio (competitors, not neighbours)."""
@@ -96,44 +94,85 @@ class _Cand:
         return shorter > 0 and inter >= fraction * shorter
 
 
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
 @dataclass
 class _Play:
+    """A play being tracked. A few chance hash hits can stretch one window's aligned span, so
+    the play's start (end) is the median over the windows that saw audio before (after) it."""
+
     track_id: int
     anchor: float
-    first: float
-    last: float
-    track_first: float
-    track_last: float
+    lo: float
+    hi: float
     score: int
+    starts: list[float] = field(default_factory=list)
+    ends: list[float] = field(default_factory=list)
     hits: int = 1
+    votes: int = 0
+    """Windows that scored at least `confirm_score`."""
     seen_at: float = 0.0
     alts: dict[int, int] = field(default_factory=dict)
     announced: bool = False
     track_start: float | None = None
     """Track position at play start; fixed when resumed from a checkpoint."""
     started_wall: float | None = None
+    edge_windows: int = 6
+    vote_score: int = 0
 
     @classmethod
-    def of(cls, c: _Cand, pos: float) -> _Play:
-        return cls(
+    def of(cls, c: _Cand, pos: float, edge_windows: int = 6, vote_score: int = 0) -> _Play:
+        play = cls(
             track_id=c.track_id,
             anchor=c.anchor,
-            first=c.first,
-            last=c.last,
-            track_first=c.track_first,
-            track_last=c.track_last,
+            lo=c.first,
+            hi=c.last,
             score=c.score,
             seen_at=pos,
+            edge_windows=edge_windows,
+            vote_score=vote_score,
         )
+        play._note(c)
+        play.votes = int(c.score >= vote_score)
+        return play
+
+    def _note(self, c: _Cand) -> None:
+        if c.w_start < c.first - _EDGE:
+            self.starts.append(c.first)
+        if c.w_end > c.last + _EDGE:
+            self.ends.append(c.last)
 
     def extend(self, c: _Cand, pos: float) -> None:
-        self.first = min(self.first, c.first)
-        self.track_first = min(self.track_first, c.track_first)
-        self.last = max(self.last, c.last)
-        self.track_last = max(self.track_last, c.track_last)
+        self.lo = min(self.lo, c.first)
+        self.hi = max(self.hi, c.last)
+        self._note(c)
         self.score = max(self.score, c.score)
         self.hits += 1
+        self.votes += int(c.score >= self.vote_score)
         self.seen_at = pos
+
+    @property
+    def first(self) -> float:
+        """Stream position where the play's audio begins."""
+        return _median(self.starts[: self.edge_windows]) if self.starts else self.lo
+
+    @property
+    def last(self) -> float:
+        """Stream position where the play's audio ends (so far)."""
+        recent = [e for e in self.ends if e >= self.hi - 3.0][-self.edge_windows :]
+        return _median(recent) if recent else self.hi
+
+    @property
+    def track_first(self) -> float:
+        return self.first - self.anchor
+
+    @property
+    def track_last(self) -> float:
+        return self.last - self.anchor
 
     def add_alt(self, track_id: int, score: int) -> None:
         if track_id != self.track_id:
@@ -171,6 +210,7 @@ class PlayTracker:
         self._recent: list[_Play] = []
         self.s = settings or StreamSettings()
         self.end_gap = self.s.window_seconds + 2 * self.s.hop_seconds
+        self._edge_windows = int(self.s.window_seconds / self.s.hop_seconds) + 1
         self._play: _Play | None = None
         self._pending: _Play | None = None
         self._resume: dict[str, Any] | None = resume
@@ -207,7 +247,8 @@ class PlayTracker:
             rid = int(self._resume["track_id"])
             rlast = float(self._resume["track_last"])
             for i, c in enumerate(cands):
-                if c.track_id == rid and c.track_first >= rlast - tol:
+                # Same track, heard further on than where the checkpoint left it: the same play.
+                if c.track_id == rid and c.w_end - c.anchor >= rlast - tol:
                     if self._play is not None:  # a play heard before the gap cannot go on
                         self._closing.append(self._play)
                     self._play = self._from_resume(c, pos)
@@ -233,16 +274,13 @@ class PlayTracker:
                 old.seen_at = pos  # the tail of a reported play: never a new one
         if play is not None:
             for i, c in enumerate(cands):
-                # Audio inside this play's span is a competitor (near-duplicate), not a new song;
-                # the next song starts where this play's audio ends.
-                if i in used or not c.within(play.first - tol, play.last + tol):
+                # Audio that ends where this play's audio ends is a competitor (near-duplicate),
+                # not a new song: the next song goes on after this play's audio stops.
+                if i in used or c.last > play.hi + 2 * tol:
                     continue
                 used.add(i)
-                if (
-                    cur is not None
-                    and c.overlaps(cur)
-                    and c.score >= cur.score - s.alternative_margin
-                ):
+                close = cur is not None and c.score >= cur.score - s.alternative_margin
+                if cur is not None and close and c.overlaps(cur):
                     play.add_alt(c.track_id, c.score)
 
         fresh = [c for i, c in enumerate(cands) if i not in used]
@@ -255,7 +293,7 @@ class PlayTracker:
             if pending is not None and pending.consistent(best, tol):
                 pending.extend(best, pos)
             elif pending is None or best.score >= pending.score:
-                pending = _Play.of(best, pos)
+                pending = _Play.of(best, pos, self._edge_windows, s.confirm_score)
             else:
                 taken = False  # a weaker stray: the pending play may still be confirmed
             if taken:
@@ -267,7 +305,7 @@ class PlayTracker:
         self._pending = pending
 
         if pending is not None and (
-            pending.hits >= s.confirm_windows or pending.score >= s.strong_score
+            pending.votes >= s.confirm_windows or pending.score >= s.strong_score
         ):
             if self._play is not None:
                 # Keep listening to the old play's tail (it may overlap this window) before
@@ -281,7 +319,7 @@ class PlayTracker:
             if self.before:
                 events.append(self._event("before", pending, pos))
                 pending.announced = True
-        elif self._play is not None and cur is None and pos - self._play.last > self.end_gap:
+        elif self._play is not None and cur is None and pos - self._play.hi > self.end_gap:
             self._closing.append(self._play)
             self._play = None
 
@@ -373,12 +411,12 @@ class PlayTracker:
     def _from_resume(self, c: _Cand, pos: float) -> _Play:
         r = self._resume
         assert r is not None
-        play = _Play.of(c, pos)
+        play = _Play.of(c, pos, self._edge_windows)
         play.track_start = float(r["track_start"])
         play.score = max(play.score, int(r["score"]))
         play.announced = bool(r["announced"])
         play.started_wall = float(r.get("started_wall", 0.0))
-        play.hits = self.s.confirm_windows
+        play.votes = self.s.confirm_windows
         for tid, score in r.get("alternatives", []):
             play.add_alt(int(tid), int(score))
         return play

@@ -200,26 +200,40 @@ class StreamWorker(threading.Thread):
                 if seg < next_query:
                     continue
                 next_query = seg + hop
-                data = np.concatenate(chunks)[-win:]
+                self._window(chunks, pos, tracker, monitor)
                 end = pos / sr
-                matches = self._match(data)
-                self.windows += 1
-                window = Window(
-                    start=end - len(data) / sr, end=end, matches=matches, wall=time.time()
-                )
-                self._emit_plays(tracker.feed(window))
-                change = monitor.feed(end, bool(matches))
-                if change == "no_music":
-                    self._notify(651, running=True)
-                elif change == "music":
-                    self._notify(0, running=True)
                 if end - last_save >= s.state_save_seconds:
                     last_save = end
                     self._save(tracker)
         except SourceError as exc:
             log.info("stream %s interrupted: %s", self.spec.radio_id, exc)
-            return "error", pos
-        return "eof", pos
+            outcome: Outcome = "error"
+        else:
+            outcome = "eof"
+        if seg >= int(s.min_window_seconds * sr) and next_query - seg < hop - sr // 2:
+            # The audio after the last full hop: where the last song ends.
+            self._window(chunks, pos, tracker, monitor)
+        return outcome, pos
+
+    def _window(
+        self,
+        chunks: deque[npt.NDArray[np.float32]],
+        pos: int,
+        tracker: PlayTracker,
+        monitor: MusicMonitor,
+    ) -> None:
+        sr = SAMPLE_RATE
+        data = np.concatenate(chunks)[-int(self.s.window_seconds * sr) :]
+        end = pos / sr
+        matches = self._match(data)
+        self.windows += 1
+        window = Window(start=end - len(data) / sr, end=end, matches=matches, wall=time.time())
+        self._emit_plays(tracker.feed(window))
+        change = monitor.feed(end, bool(matches))
+        if change == "no_music":
+            self._notify(651, running=True)
+        elif change == "music":
+            self._notify(0, running=True)
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -145,6 +145,9 @@ class Handle:
         self.lp = lp
         self.sub = sub
         self.exit_seconds: float | None = None
+        self.keep_holding = False
+        """Sync twin: keep a held poll blocked during close (else it is released first, since
+        a MockTransport handler cannot be aborted and close would wait out its grace period)."""
 
     async def __aenter__(self) -> Handle:
         if self.lp.is_async:
@@ -157,14 +160,15 @@ class Handle:
         await self.close()
 
     async def close(self) -> None:
+        if not self.lp.is_async and not self.keep_holding:
+            self.lp.server.release()
         started = time.monotonic()
         if self.lp.is_async:
             await self.sub.aclose()
         else:
             self.sub.close()
         self.exit_seconds = time.monotonic() - started
-        if not self.lp.is_async:
-            self.lp.server.release()
+        self.lp.server.release()
 
     async def take(self, channel: str, n: int, timeout: float = 5.0) -> list[Any]:
         """The first ``n`` items of ``channel`` (fewer if it ends first)."""

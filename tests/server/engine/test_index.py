@@ -1,0 +1,212 @@
+"""Recognition, decision rule, persistence, compaction and concurrency of the index."""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import MP3_TRACK_ID, add_noise, clip
+
+from audd_server.engine import SAMPLE_RATE, Index, Match, decode_audio, fingerprint
+from audd_server.synth import encode_audio, synth_noise_like, synth_track
+
+
+def best(matches: list[Match]) -> Match:
+    assert matches, "expected a match"
+    return matches[0]
+
+
+def test_clean_clip_matches_track_and_offset(index: Index, catalog: dict[int, np.ndarray]) -> None:
+    m = best(index.query(clip(catalog[3], 21.3, 10.0)))
+    assert m.track_id == 3
+    assert abs(m.track_offset - 21.3) < 0.5
+    assert 50 <= m.score <= 100
+
+
+def test_timecode_is_accurate_to_a_frame(index: Index, catalog: dict[int, np.ndarray]) -> None:
+    for start in (0.5, 17.77, 44.01):
+        m = best(index.query(clip(catalog[5], start, 8.0)))
+        assert m.track_id == 5
+        assert abs(m.track_offset - start) < 0.03
+
+
+def test_noisy_clip_matches_track_and_offset(index: Index, catalog: dict[int, np.ndarray]) -> None:
+    m = best(index.query(add_noise(clip(catalog[6], 33.0, 10.0), snr_db=5.0)))
+    assert m.track_id == 6
+    assert abs(m.track_offset - 33.0) < 0.5
+
+
+def test_short_clip_matches(index: Index, catalog: dict[int, np.ndarray]) -> None:
+    m = best(index.query(clip(catalog[2], 40.0, 5.0)))
+    assert (m.track_id, round(m.track_offset)) == (2, 40)
+
+
+def test_query_span_covers_the_aligned_part(index: Index, catalog: dict[int, np.ndarray]) -> None:
+    # Three seconds of silence, then seven seconds of the song.
+    q = np.concatenate([np.zeros(3 * SAMPLE_RATE, np.float32), clip(catalog[4], 10.0, 7.0)])
+    m = best(index.query(q))
+    assert m.track_id == 4
+    assert abs(m.track_offset - 7.0) < 0.1  # the query's t=0 sits 3 s before 10.0
+    assert 2.8 <= m.query_start <= 4.0
+    assert 9.0 <= m.query_end <= 10.0
+    assert m.aligned > 0
+
+
+def test_out_of_catalog_music_gives_no_match(index: Index) -> None:
+    for seed in (101, 102, 103):
+        assert index.query(synth_track(seed, 10.0, SAMPLE_RATE)) == []
+
+
+def test_non_music_gives_no_match(index: Index) -> None:
+    assert index.query(synth_noise_like(5, 10.0, SAMPLE_RATE)) == []
+    assert index.query(np.zeros(5 * SAMPLE_RATE, np.float32)) == []
+    assert index.query(np.zeros(100, np.float32)) == []
+
+
+def test_min_score_zero_returns_candidates_for_benchmarking(index: Index) -> None:
+    matches = index.query(synth_track(104, 10.0, SAMPLE_RATE), min_score=0, limit=3)
+    assert 1 <= len(matches) <= 3
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+
+
+def test_mp3_encoded_query_matches(index: Index, mp3_source: np.ndarray) -> None:
+    part = mp3_source[int(12.0 * 44100) : int(22.0 * 44100)]
+    query = decode_audio(io.BytesIO(encode_audio(part, 44100, "mp3", bitrate=64000)))
+    m = best(index.query(query))
+    assert m.track_id == MP3_TRACK_ID
+    assert abs(m.track_offset - 12.0) < 0.15
+
+
+def test_allowed_mask_hides_tracks(index: Index, catalog: dict[int, np.ndarray]) -> None:
+    q = clip(catalog[7], 5.0, 8.0)
+    assert best(index.query(q, allowed=lambda ids: ids != 8)).track_id == 7
+    assert index.query(q, allowed=lambda ids: ids != 7) == []
+
+
+def test_fingerprint_is_deterministic_and_dense_enough(catalog: dict[int, np.ndarray]) -> None:
+    a, b = fingerprint(catalog[1]), fingerprint(catalog[1])
+    assert np.array_equal(a.hashes, b.hashes)
+    assert np.array_equal(a.times, b.times)
+    per_second = len(a) / (len(catalog[1]) / SAMPLE_RATE)
+    assert 20 < per_second < 150
+    assert a.hashes.dtype == np.uint32
+    assert a.times.dtype == np.int32
+
+
+def test_remove_forgets_track(index_dir: Path, catalog: dict[int, np.ndarray]) -> None:
+    with Index(index_dir) as idx:
+        idx.add(1, catalog[1])
+        idx.add(2, catalog[2])
+        idx.remove(1)
+        assert idx.query(clip(catalog[1], 10.0, 8.0)) == []
+        assert best(idx.query(clip(catalog[2], 10.0, 8.0))).track_id == 2
+        idx.compact()
+        assert idx.query(clip(catalog[1], 10.0, 8.0)) == []
+    with Index(index_dir) as idx:
+        assert idx.query(clip(catalog[1], 10.0, 8.0)) == []
+        assert 1 not in idx
+        assert 2 in idx
+
+
+def test_add_with_existing_id_replaces_the_track(
+    index_dir: Path, catalog: dict[int, np.ndarray]
+) -> None:
+    with Index(index_dir) as idx:
+        idx.add(1, catalog[1])
+        idx.compact()
+        idx.add(1, catalog[2])
+        assert idx.query(clip(catalog[1], 10.0, 8.0)) == []
+        assert best(idx.query(clip(catalog[2], 10.0, 8.0))).track_id == 1
+
+
+def test_reopened_index_keeps_everything_added(
+    index_dir: Path, catalog: dict[int, np.ndarray]
+) -> None:
+    with Index(index_dir) as idx:
+        idx.add(1, catalog[1])
+        idx.compact()
+        idx.add(2, catalog[2])  # only in the delta log
+    with Index(index_dir) as idx:
+        assert idx.track_ids() == [1, 2]
+        for tid in (1, 2):
+            m = best(idx.query(clip(catalog[tid], 30.0, 8.0)))
+            assert (m.track_id, round(m.track_offset)) == (tid, 30)
+
+
+def test_torn_log_tail_is_ignored_on_reopen(
+    index_dir: Path, catalog: dict[int, np.ndarray]
+) -> None:
+    with Index(index_dir) as idx:
+        idx.add(1, catalog[1])
+    log = next(index_dir.glob("delta-*.log"))
+    with open(log, "ab") as fh:
+        fh.write(b"ADD1 torn record")
+    with Index(index_dir) as idx:
+        assert best(idx.query(clip(catalog[1], 5.0, 8.0))).track_id == 1
+        idx.add(2, catalog[2])
+    with Index(index_dir) as idx:
+        assert idx.track_ids() == [1, 2]
+
+
+def test_compact_keeps_results(index_dir: Path, catalog: dict[int, np.ndarray]) -> None:
+    queries = [clip(catalog[t], 12.5, 8.0) for t in (1, 2, 3)]
+    with Index(index_dir) as idx:
+        for t in (1, 2, 3):
+            idx.add(t, catalog[t])
+        before = [best(idx.query(q)) for q in queries]
+        idx.compact()
+        assert idx.stats()["delta_postings"] == 0
+        after = [best(idx.query(q)) for q in queries]
+        idx.add(4, catalog[4])
+        idx.compact()  # merges the new segment with the older one
+        again = [best(idx.query(q)) for q in queries]
+    assert [m.track_id for m in before] == [1, 2, 3]
+    assert before == after == again
+
+
+def test_concurrent_adds_and_queries(index_dir: Path, catalog: dict[int, np.ndarray]) -> None:
+    errors: list[BaseException] = []
+    results: list[int] = []
+    with Index(index_dir) as idx:
+        idx.add(1, catalog[1])
+        started = threading.Event()
+
+        def adder() -> None:
+            try:
+                started.set()
+                for t in range(2, 9):
+                    idx.add(t, catalog[t])
+                    if t == 5:
+                        idx.compact()
+            except BaseException as exc:
+                errors.append(exc)
+
+        def querier() -> None:
+            try:
+                started.wait(timeout=10)
+                for _ in range(6):
+                    results.append(best(idx.query(clip(catalog[1], 20.0, 6.0))).track_id)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=adder)] + [
+            threading.Thread(target=querier) for _ in range(3)
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=60)
+        assert not errors
+        assert results == [1] * 18
+        assert idx.track_ids() == list(range(1, 9))
+        assert best(idx.query(clip(catalog[8], 20.0, 6.0))).track_id == 8
+
+
+def test_closed_index_refuses_writes(index_dir: Path, catalog: dict[int, np.ndarray]) -> None:
+    idx = Index(index_dir)
+    idx.close()
+    with pytest.raises(RuntimeError):
+        idx.add(1, catalog[1])
