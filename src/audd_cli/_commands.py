@@ -15,6 +15,7 @@ from typing import Any
 from audd import (
     AudD,
     AudDAPIError,
+    AudDEvent,
     EnterpriseMatch,
     LongpollConsumer,
     RecognitionResult,
@@ -327,16 +328,38 @@ def _consume(poll: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _ConnectionNotices:
+    """`on_event` hook: the SDK reconnects a longpoll silently; tell the shell user once."""
+
+    def __init__(self) -> None:
+        self.failing = False
+
+    def __call__(self, event: AudDEvent) -> None:
+        if event.method != "longpoll":
+            return
+        if event.kind == "exception" and not self.failing:
+            self.failing = True
+            reason = event.extras.get("exception", "network error")
+            err(f"longpoll: cannot reach the server ({reason}); retrying…")
+        elif event.kind == "response" and self.failing:
+            self.failing = False
+            err("longpoll: reconnected")
+
+
 def cmd_streams_longpoll(args: argparse.Namespace) -> int:
-    base, _ = resolve_urls(args)
+    base, enterprise = resolve_urls(args)
+    notices = _ConnectionNotices()
     if args.category is not None:
         with (
-            LongpollConsumer(category=args.category, base_url=base) as consumer,
+            LongpollConsumer(category=args.category, base_url=base, on_event=notices) as consumer,
             consumer.iterate(timeout=args.timeout, since_time=args.since_time) as poll,
         ):
             return _consume(poll, args)
+    client = AudD(
+        resolve_token(args), base_url=base, enterprise_base_url=enterprise, on_event=notices
+    )
     with (
-        make_client(args) as audd,
+        client as audd,
         audd.streams.longpoll(
             radio_id=args.radio_id,
             timeout=args.timeout,

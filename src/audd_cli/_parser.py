@@ -95,6 +95,12 @@ def _poll_timeout(text: str) -> int:
     return value
 
 
+def _version() -> str:
+    from audd import __version__
+
+    return f"audd {__version__}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full `audd` parser; each leaf subcommand sets `handler` to its dotted command name."""
     parser = argparse.ArgumentParser(
@@ -103,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=_version())
     _add_connection_options(parser, top_level=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True

@@ -185,6 +185,13 @@ def test_usage_errors_exit_2_without_traceback(capsys):
     assert main([]) == 2
 
 
+def test_version(capsys):
+    from audd import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"audd {__version__}"
+
+
 def test_help_exits_0(capsys):
     assert main(["--help"]) == 0
     assert "exit codes" in capsys.readouterr().out

@@ -35,3 +35,19 @@ def test_song_title_with_missing_parts():
     assert song_title("A", "B") == "A — B"
     assert song_title(None, "B") == "B"
     assert song_title(None, None) == "(untitled)"
+
+
+def test_longpoll_connection_notices_once_per_outage(capsys):
+    from audd import AudDEvent
+    from audd_cli._commands import _ConnectionNotices
+
+    notices = _ConnectionNotices()
+    down = AudDEvent("exception", "longpoll", "http://x/longpoll/", extras={"exception": "E"})
+    up = AudDEvent("response", "longpoll", "http://x/longpoll/", http_status=200)
+    for event in (up, down, down, down, up, up, down):
+        notices(event)
+    assert capsys.readouterr().err.splitlines() == [
+        "longpoll: cannot reach the server (E); retrying…",
+        "longpoll: reconnected",
+        "longpoll: cannot reach the server (E); retrying…",
+    ]

@@ -90,6 +90,8 @@ def test_custom_match_discriminators() -> None:
     assert (public.is_custom_match, public.is_public_match) == (False, True)
     assert custom.thumbnail_url is None
     assert custom.streaming_urls() == {}
+    empty = RecognitionResult.model_validate({"timecode": "00:01"})
+    assert (empty.is_custom_match, empty.is_public_match) == (False, False)
 
 
 @pytest.mark.parametrize(
@@ -125,6 +127,7 @@ def test_streaming_url_prefers_direct_provider_urls() -> None:
         "spotify": "spotify:track:1",
         "deezer": "https://deezer.com/t",
         "napster": "https://napster.com/t",
+        "youtube": "https://lis.tn/abc?youtube",
     }
     assert song.preview_url() == "https://cdn.deezer/p.mp3"
 

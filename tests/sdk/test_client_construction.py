@@ -220,3 +220,32 @@ def test_invalid_timeout_is_rejected_before_any_request(twin: Twin, bad: object)
 def test_repr_never_shows_the_token(twin: Twin) -> None:
     client = twin.client(Recorder(), api_token="secret-token-123")
     assert "secret-token-123" not in repr(client)
+
+
+def test_set_api_token_is_thread_safe() -> None:
+    import threading
+
+    rec = Recorder()
+    twin = Twin("sync")
+    client = twin.client(rec, api_token="token-0")
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(20):
+                client.recognize("https://x.test/a.mp3")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for n in range(1, 50):
+        client.set_api_token(f"token-{n}")
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    seen = {field_map(rec.form(i))["api_token"] for i in range(len(rec.requests))}
+    assert seen <= {f"token-{n}".encode() for n in range(50)}
+    client.recognize("https://x.test/a.mp3")
+    assert field_map(rec.form())["api_token"] == b"token-49"

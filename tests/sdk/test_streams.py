@@ -126,11 +126,18 @@ def test_get_callback_url_null_is_none_never_the_string(twin: Twin, result: Any)
     assert twin.run(client.streams.get_callback_url()) is None
 
 
-def test_get_callback_url_code_19_is_blocked_error(twin: Twin) -> None:
+def test_get_callback_url_code_19_means_none_configured(twin: Twin) -> None:
     client = twin.client(Recorder(ok(load_fixture("error_19_no_callback_url"))))
+    assert twin.run(client.streams.get_callback_url()) is None
+
+
+def test_get_callback_url_branded_code_19_is_a_blocked_account(twin: Twin) -> None:
+    body = load_fixture("error_19_no_callback_url")
+    body["result"] = {"artist": "Blocked", "title": "contact api@audd.io"}
+    client = twin.client(Recorder(ok(body)))
     with pytest.raises(AudDBlockedError) as info:
         twin.run(client.streams.get_callback_url())
-    assert info.value.error_code == 19
+    assert info.value.branded_message == "Blocked — contact api@audd.io"
 
 
 def test_get_callback_url_is_read_retried_on_5xx_and_network_errors(twin: Twin) -> None:

@@ -78,7 +78,13 @@ class AsyncStreams:
 
     async def get_callback_url(self) -> str | None:
         """The account's callback URL, or ``None`` when none is set."""
-        return parse_callback_url((await self._send(build_get_callback_url())).result)
+        try:
+            response = await self._send(build_get_callback_url())
+        except AudDAPIError as exc:
+            if is_missing_callback_url(exc):
+                return None
+            raise
+        return parse_callback_url(response.result)
 
     # -- stream management -----------------------------------------------------------------
 
@@ -192,7 +198,7 @@ class AsyncStreams:
 
     async def _preflight(self) -> None:
         try:
-            url = await self.get_callback_url()
+            url = parse_callback_url((await self._send(build_get_callback_url())).result)
         except AudDAPIError as exc:
             if is_missing_callback_url(exc):
                 raise missing_callback_url_error(exc) from exc

@@ -26,7 +26,8 @@ __all__ = [
 ]
 
 #: Providers `streaming_url()` understands, in the order `streaming_urls()` reports them.
-STREAMING_PROVIDERS: tuple[str, ...] = ("apple_music", "spotify", "deezer", "napster")
+#: ``youtube`` has no metadata block: only the lis.tn redirect resolves it.
+STREAMING_PROVIDERS: tuple[str, ...] = ("apple_music", "spotify", "deezer", "napster", "youtube")
 
 #: Suffix of the ``model_extra`` key that keeps a value which could not be coerced.
 RAW_SUFFIX = "_raw"
@@ -330,7 +331,7 @@ class StreamingLinksMixin:
         return lis_tn_url(getattr(self, "song_link", None), "thumb")
 
     def streaming_url(self, provider: str) -> str | None:
-        """Link to this song on ``provider``: apple_music, spotify, deezer or napster.
+        """Link to this song on ``provider``: apple_music, spotify, deezer, napster or youtube.
 
         Prefers the provider block's direct URL, then the lis.tn redirect
         (``song_link?<provider>``), else ``None``. An unknown provider raises ``ValueError``.

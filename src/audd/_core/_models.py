@@ -42,8 +42,8 @@ class RecognitionResult(SongMetadata):
 
     @property
     def is_public_match(self) -> bool:
-        """True when the match came from the public catalog (no ``audio_id``)."""
-        return self.audio_id is None
+        """True when the match came from the public catalog (song fields, no ``audio_id``)."""
+        return self.audio_id is None and (self.artist is not None or self.title is not None)
 
 
 class EnterpriseMatch(SongMetadata):

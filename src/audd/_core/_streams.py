@@ -365,8 +365,11 @@ def build_get_streams() -> RequestSpec:
 
 
 def is_missing_callback_url(error: AudDAPIError) -> bool:
-    """Whether a ``getCallbackUrl`` failure means "no callback URL configured" (code 19)."""
-    return error.error_code == 19
+    """Whether a ``getCallbackUrl`` failure means "no callback URL configured".
+
+    The server answers code 19 then; a blocked account's 19 carries branded text instead.
+    """
+    return error.error_code == 19 and not error.branded_message
 
 
 # --------------------------------------------------------------------------------------------
@@ -430,6 +433,7 @@ def _match_from(body: dict[str, Any], result: dict[str, Any]) -> StreamCallbackM
     songs = [song for song in (_song(item) for item in candidates) if song is not None]
     if not songs:
         return None
+    data: dict[str, Any]
     if single:
         data = {k: result[k] for k in ("radio_id", "timestamp", "play_length") if k in result}
     else:

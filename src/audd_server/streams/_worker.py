@@ -78,6 +78,9 @@ class StreamWorker(threading.Thread):
         self._url_lock = threading.Lock()
         self._stop_ev = threading.Event()
         self._wake = threading.Event()
+        self._monitor = MusicMonitor(self.s.no_music_seconds)
+        self._down = False
+        self._saved: dict[str, Any] | None = {}  # never equal to a real state: first save writes
         self.running: bool | None = None
         self.audio_seconds = 0.0
         self.cpu_seconds = 0.0
@@ -116,15 +119,17 @@ class StreamWorker(threading.Thread):
 
     def _run(self) -> None:
         s = self.s
+        saved = self._load() or {}
         tracker = PlayTracker(
             before=self.spec.before,
             settings=s,
-            resume=self._load(),
+            resume=saved.get("play"),
             duration_of=self.host.duration,
         )
+        self._monitor.silent = bool(saved.get("silent", False))
+        self._down = bool(saved.get("down", False))  # a 650 is outstanding
         pos = 0  # samples of stream audio since the worker started
         failures = 0
-        down = False  # a 650 is outstanding
         while not self._stop_ev.is_set():
             url = self.url
             self._wake.clear()
@@ -141,17 +146,19 @@ class StreamWorker(threading.Thread):
                 failures += 1
                 log.info("stream %s unreachable: %s", self.spec.radio_id, exc)
                 self._emit_plays(tracker.close_resumed())
-                if not down:
-                    down = True
+                if not self._down:
+                    self._down = True
+                    self._save(tracker)
                     self._set_running(False)
                     self._notify(650, running=False)
                 self._wake.wait(backoff_delay(failures - 1, s.reconnect_initial, s.reconnect_max))
                 continue
-            failures = 0
             self._set_running(True)
-            if down:
-                down = False
+            if self._down:
+                self._down = False
+                self._monitor.silent = False  # "healthy again" covers both 650 and 651
                 self._notify(0, running=True)
+            started = pos
             try:
                 outcome, pos = self._consume(src, tracker, pos)
             finally:
@@ -159,7 +166,13 @@ class StreamWorker(threading.Thread):
             self._emit_plays(tracker.suspend())
             self._save(tracker)
             if outcome in ("stopped", "switched"):
+                failures = 0
                 continue
+            # A source that keeps hanging up after a moment is retried with back-off too.
+            failures = 0 if pos - started >= 30 * SAMPLE_RATE else failures + 1
+            if failures and not is_file:
+                delay = backoff_delay(failures - 1, s.reconnect_initial, s.reconnect_max)
+                self._wake.wait(delay)
             if is_file and not s.pace_files:
                 # A file read as fast as it decodes plays once: close its last song, then idle.
                 self._emit_plays(tracker.close_resumed())
@@ -180,7 +193,7 @@ class StreamWorker(threading.Thread):
         buffered = 0
         seg = 0
         next_query = int(s.min_window_seconds * sr)
-        monitor = MusicMonitor(s.no_music_seconds)
+        monitor = self._monitor
         monitor.reset(pos / sr)
         last_save = pos / sr
         url = src.url
@@ -283,7 +296,22 @@ class StreamWorker(threading.Thread):
             return None
 
     def _save(self, tracker: PlayTracker) -> None:
+        """Checkpoint what a restart needs: the open play and the outstanding 650/651."""
+        play = tracker.checkpoint()
+        silent = self._monitor.silent
+        state = (
+            None
+            if not (play or self._down or silent)
+            else {
+                "play": play,
+                "down": self._down,
+                "silent": silent,
+            }
+        )
+        if state == self._saved:
+            return
         try:
-            self.host.save_state(self.spec, tracker.checkpoint())
+            self.host.save_state(self.spec, state)
+            self._saved = state
         except Exception:
             log.exception("stream %s: cannot save its state", self.spec.radio_id)

@@ -120,6 +120,7 @@ def test_file_url_stream_yields_songs_in_order_with_play_length(
     codes = [b["notification"]["notification_code"] for b in host.published if "notification" in b]
     assert codes == [651, 0]
     assert host.running == [True, False]
+    assert host.state is None  # nothing open, nothing outstanding
     assert worker.audio_seconds == pytest.approx(75, abs=1)
 
 
@@ -144,3 +145,19 @@ def test_unreachable_source_reports_650_once_and_recovers_on_set_url(
     songs = [b["result"] for b in published if "result" in b]
     assert [s["results"][0]["title"] for s in songs] == ["T501", "T502"]
     assert all("play_length" not in s for s in songs)
+
+
+def test_outstanding_650_survives_a_restart_and_recovery_is_reported(
+    index: Index, program_file: Path
+) -> None:
+    host = FakeHost(index)
+    host.state = {"play": None, "down": True, "silent": False}  # saved by the previous process
+    worker = StreamWorker(_spec(str(program_file), before=True), host)
+    worker.start()
+    try:
+        published = host.wait(lambda p: len(p) >= 1)
+    finally:
+        worker.stop()
+        worker.join(10)
+    assert published[0]["notification"]["notification_code"] == 0
+    assert published[0]["notification"]["stream_running"] is True

@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from longpoll_helpers import (
+from sdk_helpers import Twin, load_fixture, ok
+from sdk_longpoll_helpers import (
     LP,
     FakeServer,
     notification_event,
@@ -16,7 +17,6 @@ from longpoll_helpers import (
     song_event,
     wait_event,
 )
-from sdk_helpers import Twin, load_fixture, ok
 
 from audd import (
     AudDAPIError,

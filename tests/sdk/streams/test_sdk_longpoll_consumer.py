@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from longpoll_helpers import FakeServer, notification_event, song_event
+from sdk_longpoll_helpers import FakeServer, notification_event, song_event
 
 from audd._async._longpoll import AsyncLongpollConsumer
 from audd._sync._longpoll import LongpollConsumer

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from _longpoll_server import EventLog, LoopbackServer
-from longpoll_helpers import song_event
+from sdk_longpoll_helpers import song_event
+from sdk_longpoll_server import EventLog, LoopbackServer
 
 from audd import AsyncAudD, AudD
 from audd._async._longpoll import AsyncLongpollConsumer
