@@ -27,7 +27,7 @@ from audd_cli._errors import EXIT_SERVER, CLIError
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 _POLL_INTERVAL = 0.05
-_TOKEN_RE = re.compile(r"\b[A-Za-z0-9_-]{16,}\b")
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_.-]{8,}")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -115,10 +115,12 @@ class LocalServer:
     def create_token(self, plan: str = "enterprise") -> str:
         """A new api token on `plan` (enterprise: standard + enterprise + custom catalog)."""
         output = self.run_cli(["token", "create", "--plan", plan], timeout=120)
-        found = _TOKEN_RE.findall(output)
-        if not found:
+        # `audd-server token create` prints the new token alone on its last line.
+        lines = output.strip().splitlines()
+        token = lines[-1].strip() if lines else ""
+        if not _TOKEN_RE.fullmatch(token):
             raise CLIError(f"could not read the new token from: {output.strip()!r}", EXIT_SERVER)
-        return str(found[-1])
+        return token
 
     def enrol(self, paths: Sequence[Path]) -> str:
         """Fingerprint tagged audio files into the public catalog."""

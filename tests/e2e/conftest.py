@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from server_fixtures import (  # noqa: E402, F401  (pytest fixtures re-exported for this directory)
+from server_fixtures import (  # noqa: F401  (pytest fixtures re-exported for this directory)
     TOKEN_ENTERPRISE,
     TOKEN_STANDARD,
     LiveServer,
@@ -25,7 +25,7 @@ from server_fixtures import (  # noqa: E402, F401  (pytest fixtures re-exported 
     track_ids,
 )
 
-from audd import AsyncAudD, AudD  # noqa: E402
+from audd import AsyncAudD, AudD
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import asyncio
 import io
 import socket
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -95,8 +94,8 @@ class _MediaServer:
 
 
 @pytest.fixture
-def media_server() -> Iterator[type[_MediaServer]]:
-    yield _MediaServer
+def media_server() -> type[_MediaServer]:
+    return _MediaServer
 
 
 # -- standard recognition ------------------------------------------------------------------------
@@ -195,9 +194,11 @@ def test_async_recognize_matches_like_the_sync_client(async_audd: AsyncAudD) -> 
 
 
 def test_wrong_token_is_an_authentication_error_with_request_id(live_server: LiveServer) -> None:
-    with _client(live_server, "wrong-token") as client:
-        with pytest.raises(AudDAuthenticationError) as info:
-            client.recognize(clip_bytes(101, 0.0, 6.0))
+    with (
+        _client(live_server, "wrong-token") as client,
+        pytest.raises(AudDAuthenticationError) as info,
+    ):
+        client.recognize(clip_bytes(101, 0.0, 6.0))
 
     assert info.value.error_code == 900
     assert info.value.request_id
@@ -261,7 +262,7 @@ def _mix() -> bytes:
 
 
 def test_enterprise_scans_a_mix_and_places_each_match_in_the_file(audd: AudD) -> None:
-    with pytest.warns(UserWarning):
+    with pytest.warns(UserWarning, match="limit"):
         matches = audd.recognize_enterprise(_mix())
 
     assert all(isinstance(m, EnterpriseMatch) for m in matches)

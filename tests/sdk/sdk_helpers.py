@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,11 +34,13 @@ class Recorder:
         self.replies: list[Reply] = list(replies) or [ok({"status": "success", "result": None})]
         self.requests: list[httpx.Request] = []
         self.bodies: list[bytes] = []
+        self._lock = threading.Lock()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        self.bodies.append(request.content)
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        with self._lock:  # requests and bodies stay aligned when threads share a Recorder
+            self.requests.append(request)
+            self.bodies.append(request.content)
+            reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
         if isinstance(reply, BaseException):
             raise reply
         if callable(reply) and not isinstance(reply, httpx.Response):

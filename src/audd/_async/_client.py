@@ -280,6 +280,7 @@ class AsyncAudD:
                     retry = not last and should_retry_exception(
                         spec.retry_class, exc, body_complete=parts.body_complete
                     )
+                    replayable = prepared is None or prepared.can_replay(parts.consumed)
                     emit_event(
                         hook,
                         "exception",
@@ -287,11 +288,14 @@ class AsyncAudD:
                         full_url,
                         attempt,
                         elapsed_ms=elapsed,
-                        extras={"exception": type(exc).__name__, "will_retry": retry},
+                        extras={
+                            "exception": type(exc).__name__,
+                            "will_retry": retry and replayable,
+                        },
                     )
                     if not retry:
                         raise connection_error(exc, spec.api_method) from exc
-                    if prepared is not None and not prepared.can_replay(parts.consumed):
+                    if not replayable:
                         raise AudDConnectionError(
                             f"{spec.api_method}: {type(exc).__name__}: {exc}; the source is not "
                             "seekable, so it cannot be re-sent (pass bytes or a path to retry)"

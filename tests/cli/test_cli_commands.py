@@ -24,6 +24,12 @@ def test_recognize_prints_artist_title_timecode_and_link(audd, cli_env):
     assert r.err == ""
 
 
+def test_recognize_a_url_the_server_downloads(audd, http_files):
+    r = audd("recognize", f"{http_files}/clip.mp3")
+    assert r.code == 0, r.err
+    assert r.out.startswith("Second Artist — Paper Boats @ ")
+
+
 def test_recognize_json_is_the_result_model(audd, cli_env):
     r = audd("--json", "recognize", str(cli_env.clip))
     assert r.code == 0, r.err
