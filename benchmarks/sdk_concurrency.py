@@ -59,7 +59,7 @@ async def bench(base: str, calls: int, in_flight: int, rounds: int) -> None:
             bare_rates.append(await run_batch(bare, calls, in_flight))
     sdk_rate, bare_rate = statistics.median(sdk_rates), statistics.median(bare_rates)
     # Batches run back to back in pairs; the median of per-pair ratios resists machine noise.
-    ratio = statistics.median(s / b for s, b in zip(sdk_rates, bare_rates))
+    ratio = statistics.median(s / b for s, b in zip(sdk_rates, bare_rates, strict=True))
     verdict = "OK" if ratio >= 0.8 else "UNDER TARGET"
     print(
         f"AsyncAudD.recognize: {sdk_rate:7.0f} calls/s | bare httpx.AsyncClient: "

@@ -146,13 +146,20 @@ def main() -> int:
         data_dir = Path(tmp) / "data"
         build(data_dir, args.tracks, args.track_seconds)
         rng = random.Random(7)
-        clips: list[tuple[int, bytes]] = []
-        for _ in range(args.queries):
-            i = rng.randrange(args.tracks)
-            start = rng.uniform(0, args.track_seconds - args.clip_seconds)
+        picks = [
+            (rng.randrange(args.tracks), rng.uniform(0, args.track_seconds - args.clip_seconds))
+            for _ in range(args.queries)
+        ]
+        encoded: dict[int, bytes] = {}
+        for i in sorted({i for i, _ in picks}):
             song = synth_track(1000 + i, args.track_seconds, sample_rate=CLIP_RATE)
-            part = song[int(start * CLIP_RATE) : int((start + args.clip_seconds) * CLIP_RATE)]
-            clips.append((i, encode_audio(part, CLIP_RATE, "mp3")))
+            for q, (j, start) in enumerate(picks):
+                if j == i:
+                    part = song[
+                        int(start * CLIP_RATE) : int((start + args.clip_seconds) * CLIP_RATE)
+                    ]
+                    encoded[q] = encode_audio(part, CLIP_RATE, "mp3")
+        clips = [(i, encoded[q]) for q, (i, _) in enumerate(picks)]
         print(f"queries: {len(clips)} clips of {args.clip_seconds:.0f} s MP3 (44.1 kHz mono)")
 
         port = free_port()

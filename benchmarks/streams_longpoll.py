@@ -133,7 +133,7 @@ def start_server(total: int) -> tuple[subprocess.Popen[str], str]:
 
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def latency_ms(match: Any) -> float:
@@ -181,9 +181,7 @@ def flood_memory(base: str, total: int) -> list[tuple[int, float]]:
         LongpollConsumer("flood", base_url=base) as consumer,
         consumer.iterate(timeout=5, since_time=0) as poll,
     ):
-        received = 0
-        for _ in poll.matches:
-            received += 1
+        for received, _ in enumerate(poll.matches, start=1):
             if received == 1000 or received % step == 0:
                 gc.collect()
                 readings.append((received, process.memory_info().rss / 2**20))

@@ -106,3 +106,12 @@ def test_event_fields() -> None:
     assert fields == [
         "kind", "method", "url", "request_id", "http_status", "elapsed_ms", "error_code", "extras",
     ]  # fmt: skip
+
+
+def test_version_matches_pyproject() -> None:
+    import re
+
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    match = re.search(r'^version = "([^"]+)"', pyproject, re.MULTILINE)
+    assert match is not None
+    assert audd.__version__ == match.group(1)

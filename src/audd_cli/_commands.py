@@ -315,17 +315,23 @@ def _consume(poll: Any, args: argparse.Namespace) -> int:
         for note in poll.notifications:
             _print_event(note, args.json)
 
-    threading.Thread(target=notifications, name="audd-cli-notifications", daemon=True).start()
-    if not args.json:
-        err(f"listening on longpoll category {poll.category} (Ctrl-C to stop)")
-    for seen, match in enumerate(poll.matches, 1):
-        _print_event(match, args.json)
-        if args.count is not None and seen >= args.count:
-            return EXIT_OK
-    # The matches ended on their own: the subscription hit a terminal error.
-    for error in poll.errors:
-        raise error
-    return EXIT_OK
+    printer = threading.Thread(target=notifications, name="audd-cli-notifications", daemon=True)
+    printer.start()
+    try:
+        if not args.json:
+            err(f"listening on longpoll category {poll.category} (Ctrl-C to stop)")
+        for seen, match in enumerate(poll.matches, 1):
+            _print_event(match, args.json)
+            if args.count is not None and seen >= args.count:
+                return EXIT_OK
+        # The matches ended on their own: the subscription hit a terminal error.
+        for error in poll.errors:
+            raise error
+        return EXIT_OK
+    finally:
+        # Closing ends the notifications iterator: nothing prints after the command returned.
+        poll.close()
+        printer.join(5)
 
 
 class _ConnectionNotices:

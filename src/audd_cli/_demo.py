@@ -60,7 +60,12 @@ CLIP_SNR_DB = 10.0
 MIX_SEGMENT_SECONDS = 55.0
 MIX_UNKNOWN_SECONDS = 15.0
 ENTERPRISE_LIMIT = 30
-AUDIO_SUFFIXES = {".mp3", ".wav", ".flac", ".ogg", ".opus", ".m4a", ".aac", ".wma", ".mp4"}
+LIST_SONGS = 12
+# What `audd-server catalog add` picks up when walking a folder (recursively).
+AUDIO_SUFFIXES = {
+    ".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wma",
+    ".aif", ".aiff", ".webm", ".mka", ".mkv", ".mov",
+}  # fmt: skip
 
 
 @dataclass(eq=False)
@@ -68,8 +73,20 @@ class Song:
     artist: str
     title: str
     path: Path
-    samples: Samples
     sample_rate: int
+    decoded: Samples | None = None
+    """Mono samples; user music (`--music`) is decoded only when a clip or the mix needs it."""
+
+    @property
+    def samples(self) -> Samples:
+        if self.decoded is None:
+            from audd_server.engine import AudioDecodeError, decode_audio
+
+            try:
+                self.decoded = decode_audio(self.path)
+            except AudioDecodeError as exc:
+                raise CLIError(f"cannot decode {self.path}: {exc}", EXIT_USAGE) from exc
+        return self.decoded
 
     @property
     def seconds(self) -> float:
@@ -116,7 +133,7 @@ def _generate_songs(music_dir: Path) -> list[Song]:
         # `audd-server catalog add` reads extra metadata from a `<file>.json` sidecar.
         sidecar = path.with_name(path.name + ".json")
         sidecar.write_text(json.dumps({"lyrics": lyrics}), encoding="utf-8")
-        return Song(artist, title, path, samples, SYNTH_RATE)
+        return Song(artist, title, path, SYNTH_RATE, samples)
 
     # numpy and the MP3 encoder release the GIL for their heavy parts: threads overlap them.
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
@@ -124,29 +141,41 @@ def _generate_songs(music_dir: Path) -> list[Song]:
 
 
 def _load_songs(music_dir: Path) -> list[Song]:
-    from audd_server.engine import SAMPLE_RATE, AudioDecodeError, decode_audio, read_tags
+    from audd_server.engine import SAMPLE_RATE, read_tags
 
     if not music_dir.is_dir():
         raise CLIError(f"--music: {music_dir} is not a directory", EXIT_USAGE)
     paths = sorted(
-        p for p in music_dir.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
+        p for p in music_dir.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
     )
+    if not paths:
+        raise CLIError(f"--music: no audio files in {music_dir}", EXIT_USAGE)
     songs = []
     for path in paths:
         try:
-            samples = decode_audio(path)
-        except AudioDecodeError as exc:
-            out(f"    skipping {path.name}: {exc}")
-            continue
-        tags = read_tags(path)
-        if len(samples) < SAMPLE_RATE * (CLIP_SECONDS + 2):
-            out(f"    skipping {path.name}: shorter than {CLIP_SECONDS + 2:.0f} s")
-            continue
+            tags = read_tags(path)
+        except Exception:  # unreadable tags: the server's enrolment reports the file itself
+            tags = {}
         title = tags.get("title") or path.stem
-        songs.append(Song(tags.get("artist", ""), title, path, samples, SAMPLE_RATE))
-    if not songs:
-        raise CLIError(f"--music: no usable audio files in {music_dir}", EXIT_USAGE)
+        songs.append(Song(tags.get("artist", ""), title, path, SAMPLE_RATE))
     return songs
+
+
+def _enrol(server: LocalServer, songs: list[Song], music_dir: Path | None) -> list[Song]:
+    """Fingerprint the songs into the server's catalog; returns those it accepted."""
+    # A whole --music folder goes as one argument: no command-line length limit to hit.
+    output = server.enrol([music_dir] if music_dir else [song.path for song in songs])
+    # `audd-server catalog add` prints `id<TAB>artist — title<TAB>path` per enrolled file.
+    enrolled = {
+        Path(line.rsplit("\t", 1)[-1]).resolve() for line in output.splitlines() if "\t" in line
+    }
+    accepted = [song for song in songs if song.path.resolve() in enrolled]
+    for song in songs:
+        if song not in accepted:
+            out(f"    skipped {song.path.name}: the server could not enrol it")
+    if not accepted:
+        raise CLIError("no song could be enrolled", EXIT_USAGE)
+    return accepted
 
 
 def _noisy_clip(song: Song, start: float, seconds: float, snr_db: float, seed: int) -> Samples:
@@ -343,8 +372,11 @@ def _run_demo(args: argparse.Namespace) -> int:
         else:
             _step(f"Generating {len(DEMO_SONGS)} synthetic songs (MP3 with tags)")
             songs = _generate_songs(work / "music")
-        for i, song in enumerate(songs, 1):
-            out(f"    {i}. {song.name}  ({song.seconds:.0f} s)")
+        for i, song in enumerate(songs[:LIST_SONGS], 1):
+            length = f"  ({song.seconds:.0f} s)" if song.decoded is not None else ""
+            out(f"    {i}. {song.name}{length}")
+        if len(songs) > LIST_SONGS:
+            out(f"    … and {len(songs) - LIST_SONGS} more")
         out(f"    done in {time.perf_counter() - began:.1f} s")
 
         server = LocalServer(data_dir, port=args.port)
@@ -353,7 +385,7 @@ def _run_demo(args: argparse.Namespace) -> int:
             token = server.create_token("enterprise")
             out(f"    api token (enterprise plan): {token}")
             began = time.perf_counter()
-            server.enrol([song.path for song in songs])
+            songs = _enrol(server, songs, Path(args.music).expanduser() if args.music else None)
             out(
                 f"    enrolled {len(songs)} songs in the catalog "
                 f"({time.perf_counter() - began:.1f} s)"

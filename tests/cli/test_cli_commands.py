@@ -12,7 +12,7 @@ import pytest
 
 from audd_cli.__main__ import main
 from audd_cli._errors import CLIError
-from audd_cli._local import LocalServer
+from audd_cli._local import LocalServer, free_port
 
 
 def test_recognize_prints_artist_title_timecode_and_link(audd, cli_env):
@@ -92,7 +92,7 @@ def test_plan_without_enterprise_gets_a_clean_904(audd, cli_env):
 
 
 def test_unreachable_server_is_a_one_line_error(audd, cli_env):
-    r = audd("streams", "list", "--base-url", "http://127.0.0.1:9")
+    r = audd("streams", "list", "--base-url", f"http://127.0.0.1:{free_port()}")  # nobody there
     assert r.code == 3
     assert len(r.err.splitlines()) == 1
     assert r.err.startswith("error: ")
@@ -319,3 +319,20 @@ def test_demo_interrupted_stops_the_server_and_cleans_up(capsys, monkeypatch):
     (server,) = started
     assert not server.running
     assert not server.data_dir.exists()
+
+
+@pytest.mark.slow
+def test_demo_with_your_own_music_skips_what_cannot_be_enrolled(capsys, tmp_path):
+    from audd_server.synth import synth_track, write_audio
+
+    music = tmp_path / "music"
+    music.mkdir()
+    for i, title in enumerate(("Own One", "Own Two")):
+        samples = synth_track(880 + i, 40.0, sample_rate=22_050)
+        write_audio(music / f"{i}.flac", samples, 22_050, tags={"artist": "Me", "title": title})
+    (music / "broken.mp3").write_text("not audio")
+    code = main(["demo", "--music", str(music)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "skipped broken.mp3" in out
+    assert "mix: 2 of 2 songs found" in out

@@ -183,3 +183,10 @@ def test_enterprise_absolute_seconds() -> None:
     bare = EnterpriseMatch.model_validate({"chunk_offset": "02:00"})
     assert (bare.start_seconds, bare.end_seconds) == (None, None)
     assert bare.chunk_offset_seconds == 120.0
+
+
+def test_enterprise_absolute_seconds_are_in_dumps() -> None:
+    match = EnterpriseMatch.model_validate({"chunk_offset": "00:12", "start_offset": 500})
+    dumped = match.model_dump()
+    assert dumped["start_seconds"] == 12.5
+    assert dumped["end_seconds"] is None

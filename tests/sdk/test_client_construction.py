@@ -249,3 +249,22 @@ def test_set_api_token_is_thread_safe() -> None:
     assert seen <= {f"token-{n}".encode() for n in range(50)}
     client.recognize("https://x.test/a.mp3")
     assert field_map(rec.form())["api_token"] == b"token-49"
+
+
+def test_async_client_is_shared_across_tasks() -> None:
+    import asyncio
+
+    twin = Twin("async")
+    rec = Recorder(ok(load_fixture("recognize_basic")))
+    client = twin.client(rec)
+
+    async def scenario() -> list[object]:
+        calls = [client.recognize(f"https://x.test/{n}.mp3") for n in range(40)]
+        calls += [client.recognize(bytes([n]) * 1000) for n in range(10)]
+        return await asyncio.gather(*calls)
+
+    results = twin.run(scenario())
+    assert len(results) == 50
+    assert all(r.title == "Everybody Wants To Rule The World" for r in results)
+    urls = sorted(field_map(rec.form(i)).get("url", b"") for i in range(50))
+    assert urls[10:] == sorted(f"https://x.test/{n}.mp3".encode() for n in range(40))

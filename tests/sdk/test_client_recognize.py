@@ -99,6 +99,7 @@ def test_recognize_file_like_uploads_from_current_position(twin: Twin, tmp_path:
     filename, value = _file_part(rec)
     assert filename == "long.mp3"  # basename only, never the full path
     assert value == AUDIO
+    assert rec.last.headers["content-length"] == str(len(rec.bodies[-1]))
     assert str(tmp_path) not in rec.bodies[-1].decode("latin-1")
 
 
@@ -136,7 +137,8 @@ def test_recognize_unseekable_file_like_streams_once(twin: Twin) -> None:
     rec = Recorder()
     twin.run(twin.client(rec).recognize(Pipe(AUDIO)))
     assert _file_part(rec) == ("upload.bin", AUDIO)
-    assert "content-length" not in rec.last.headers or rec.last.headers["content-length"]
+    assert "content-length" not in rec.last.headers
+    assert rec.last.headers["transfer-encoding"] == "chunked"
 
 
 def test_recognize_missing_str_path_is_type_error_before_request(

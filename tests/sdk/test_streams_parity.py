@@ -108,3 +108,4 @@ def test_public_package_exports() -> None:
     for name in ("Stream", "StreamCallbackMatch", "StreamCallbackNotification"):
         assert name in audd.__all__
     assert audd.LongpollConsumer is LongpollConsumer
+    assert audd.AsyncLongpollConsumer is AsyncLongpollConsumer

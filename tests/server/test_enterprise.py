@@ -174,3 +174,29 @@ def test_enterprise_large_upload_is_streamed_in_chunks(client, monkeypatch):
     assert body["status"] == "success"
     assert len(seen) >= 12
     assert max(seen) <= 12.5 * SAMPLE_RATE
+
+
+@pytest.mark.parametrize(
+    ("url", "seconds"),
+    [
+        ("https://youtu.be/x?t=90", 90),
+        ("https://youtu.be/x?t=1m30s", 90),
+        ("https://youtu.be/x?time_continue=45", 45),
+        ("https://x.test/a.mp3?start=01:02:03", 3723),
+        ("https://x.test/a.mp3#t=1h", 3600),
+        ("https://x.test/a.mp3?t=junk", None),
+        ("https://x.test/a.mp3", None),
+    ],
+)
+def test_url_timecode(url, seconds):
+    from audd_server.api.enterprise import url_timecode
+
+    assert url_timecode(url) == seconds
+
+
+def test_offsets_past_an_hour_use_hours():
+    from audd_server.api.recognize import hhmmss, mmss
+
+    assert hhmmss(59 * 60 + 59) == "59:59"
+    assert hhmmss(3600 + 12) == "01:00:12"
+    assert mmss(125.6) == "02:06"

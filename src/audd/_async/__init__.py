@@ -1,0 +1,1 @@
+"""Asyncio shell: `AsyncAudD` and its namespaces."""

@@ -258,8 +258,9 @@ class AsyncLongpollSubscription:
     async def aclose(self) -> None:
         """Stop polling: cancel the in-flight request and end every iterator. Idempotent."""
         self._closed = True
-        for channel in (self._matches, self._notifications, self._errors):
-            await channel.finish(discard=True)
+        await self._matches.finish(discard=True)
+        await self._notifications.finish(discard=True)
+        await self._errors.finish(discard=False)  # a terminal error stays readable after exit
         task = self._task
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import computed_field
+
 from audd._core._modelbase import AudDModel, SongMetadata
 
 __all__ = ["EnterpriseMatch", "LyricsResult", "RecognitionResult", "parse_clock"]
@@ -65,6 +67,7 @@ class EnterpriseMatch(SongMetadata):
         """``chunk_offset`` in seconds."""
         return parse_clock(self.chunk_offset)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def start_seconds(self) -> float | None:
         """File-absolute start of the match: chunk start + ``start_offset``; ``None`` if unknown."""
@@ -73,6 +76,7 @@ class EnterpriseMatch(SongMetadata):
             return None
         return chunk + self.start_offset / 1000.0
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def end_seconds(self) -> float | None:
         """File-absolute end of the match: chunk start + ``end_offset``; ``None`` if unknown."""

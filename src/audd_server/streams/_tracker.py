@@ -102,8 +102,13 @@ def _median(values: Sequence[float]) -> float:
 
 @dataclass
 class _Play:
-    """A play being tracked. A few chance hash hits can stretch one window's aligned span, so
-    the play's start (end) is the median over the windows that saw audio before (after) it."""
+    """A play being tracked.
+
+    Chance hash hits can stretch a window's aligned span into the neighbouring audio, the more
+    so the less of the song the window holds. So the start is the median over the last few of
+    the windows that saw audio before the song (those holding the most of it), the end the
+    median over the first few of the windows that saw audio after it.
+    """
 
     track_id: int
     anchor: float
@@ -111,7 +116,10 @@ class _Play:
     hi: float
     score: int
     starts: list[float] = field(default_factory=list)
+    starts_done: bool = False
     ends: list[float] = field(default_factory=list)
+    cut: float | None = None
+    """Where the next song was heard to begin (the play ends there at the latest)."""
     hits: int = 1
     votes: int = 0
     """Windows that scored at least `confirm_score`."""
@@ -121,11 +129,10 @@ class _Play:
     track_start: float | None = None
     """Track position at play start; fixed when resumed from a checkpoint."""
     started_wall: float | None = None
-    edge_windows: int = 6
     vote_score: int = 0
 
     @classmethod
-    def of(cls, c: _Cand, pos: float, edge_windows: int = 6, vote_score: int = 0) -> _Play:
+    def of(cls, c: _Cand, pos: float, vote_score: int = 0) -> _Play:
         play = cls(
             track_id=c.track_id,
             anchor=c.anchor,
@@ -133,7 +140,6 @@ class _Play:
             hi=c.last,
             score=c.score,
             seen_at=pos,
-            edge_windows=edge_windows,
             vote_score=vote_score,
         )
         play._note(c)
@@ -142,9 +148,14 @@ class _Play:
 
     def _note(self, c: _Cand) -> None:
         if c.w_start < c.first - _EDGE:
-            self.starts.append(c.first)
+            if not self.starts_done:
+                self.starts.append(c.first)
+        else:
+            self.starts_done = True  # windows now begin inside the song
         if c.w_end > c.last + _EDGE:
             self.ends.append(c.last)
+        else:
+            self.ends.clear()  # the song went on to the window's end: that was no end
 
     def extend(self, c: _Cand, pos: float) -> None:
         self.lo = min(self.lo, c.first)
@@ -158,13 +169,13 @@ class _Play:
     @property
     def first(self) -> float:
         """Stream position where the play's audio begins."""
-        return _median(self.starts[: self.edge_windows]) if self.starts else self.lo
+        return _median(self.starts[-3:]) if self.starts else self.lo
 
     @property
     def last(self) -> float:
         """Stream position where the play's audio ends (so far)."""
-        recent = [e for e in self.ends if e >= self.hi - 3.0][-self.edge_windows :]
-        return _median(recent) if recent else self.hi
+        end = _median(self.ends[:3]) if self.ends else self.hi
+        return end if self.cut is None else min(end, self.cut)
 
     @property
     def track_first(self) -> float:
@@ -210,7 +221,6 @@ class PlayTracker:
         self._recent: list[_Play] = []
         self.s = settings or StreamSettings()
         self.end_gap = self.s.window_seconds + 2 * self.s.hop_seconds
-        self._edge_windows = int(self.s.window_seconds / self.s.hop_seconds) + 1
         self._play: _Play | None = None
         self._pending: _Play | None = None
         self._resume: dict[str, Any] | None = resume
@@ -293,7 +303,7 @@ class PlayTracker:
             if pending is not None and pending.consistent(best, tol):
                 pending.extend(best, pos)
             elif pending is None or best.score >= pending.score:
-                pending = _Play.of(best, pos, self._edge_windows, s.confirm_score)
+                pending = _Play.of(best, pos, s.confirm_score)
             else:
                 taken = False  # a weaker stray: the pending play may still be confirmed
             if taken:
@@ -309,7 +319,8 @@ class PlayTracker:
         ):
             if self._play is not None:
                 # Keep listening to the old play's tail (it may overlap this window) before
-                # closing it: its end is where its aligned audio stops.
+                # closing it: its end is where its aligned audio stops, or where this one began.
+                self._play.cut = self._start(pending)
                 self._closing.append(self._play)
             if self._resume is not None:
                 events += self.close_resumed(pos)
@@ -411,7 +422,7 @@ class PlayTracker:
     def _from_resume(self, c: _Cand, pos: float) -> _Play:
         r = self._resume
         assert r is not None
-        play = _Play.of(c, pos, self._edge_windows)
+        play = _Play.of(c, pos)
         play.track_start = float(r["track_start"])
         play.score = max(play.score, int(r["score"]))
         play.announced = bool(r["announced"])

@@ -58,6 +58,20 @@ def test_preflight_without_callback_url_raises_with_guidance(twin: Twin) -> None
     assert server.polls == []
 
 
+def test_preflight_on_a_blocked_account_raises_the_blocked_error(twin: Twin) -> None:
+    body = load_fixture("error_19_no_callback_url")
+    body["result"] = {"artist": "Blocked", "title": "contact api@audd.io"}
+    server = FakeServer()
+    server.callback_url = ok(body)
+    lp = LP(twin, server)
+
+    async def scenario() -> None:
+        with pytest.raises(AudDBlockedError):
+            await lp.open(radio_id=1)
+
+    run(scenario)
+
+
 def test_preflight_null_callback_url_raises(twin: Twin) -> None:
     server = FakeServer()
     server.callback_url = {"status": "success", "result": None}
@@ -417,6 +431,20 @@ def test_permanent_failure_ends_with_one_error(
 
     run(scenario)
     assert len(server.polls) == 2
+
+
+def test_the_terminal_error_is_still_readable_after_the_block(twin: Twin) -> None:
+    server = FakeServer(httpx.Response(410, text="gone"))
+    lp = LP(twin, server)
+
+    async def scenario() -> None:
+        handle = await lp.open(radio_id=1)
+        async with handle:
+            assert await handle.drain("matches") == []
+        (error,) = await handle.drain("errors")
+        assert error.http_status == 410
+
+    run(scenario)
 
 
 def test_unsupported_url_scheme_is_permanent(twin: Twin) -> None:

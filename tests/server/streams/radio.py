@@ -154,8 +154,9 @@ class TestRadio:
 
     `/stream.mp3` streams from the current broadcast position until the program ends (then the
     connection closes; with `loop=True` it starts over). `/live.m3u8` is an HLS rendition of the
-    whole program (VOD playlist of MP3 segments). ICY metadata is interleaved when the listener
-    asks for it (`Icy-MetaData: 1`) and `icy=True`.
+    whole program (VOD playlist of MP3 segments); `/radio.pls` a playlist naming the stream.
+    ICY metadata is interleaved when the listener asks for it (`Icy-MetaData: 1`) and
+    `icy=True`.
     """
 
     __test__ = False  # not a pytest class
@@ -279,8 +280,13 @@ class TestRadio:
                 return PlainTextResponse("no such segment", status_code=404)
             return Response(segs[i], media_type="audio/mpeg")
 
+        async def pls(request: SRequest) -> Response:
+            body = f"[playlist]\nNumberOfEntries=1\nFile1={self.url}\nTitle1=test radio\n"
+            return PlainTextResponse(body, media_type="audio/x-scpls")
+
         return Starlette(
             routes=[
+                Route("/radio.pls", pls),
                 Route("/stream.mp3", stream),
                 Route("/live.m3u8", playlist),
                 Route("/seg{i:int}.mp3", segment),
@@ -291,6 +297,12 @@ class TestRadio:
     def url(self) -> str:
         assert self._port is not None
         return f"http://127.0.0.1:{self._port}/stream.mp3"
+
+    @property
+    def pls_url(self) -> str:
+        """A SHOUTcast-style `.pls` playlist naming `url`."""
+        assert self._port is not None
+        return f"http://127.0.0.1:{self._port}/radio.pls"
 
     @property
     def hls_url(self) -> str:

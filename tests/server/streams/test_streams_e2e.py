@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from radio import (
+    RATE,
     CallbackReceiver,
     Item,
     Program,
@@ -16,7 +18,9 @@ from radio import (
     running,
     songs_of,
 )
-from stream_helpers import TWIN_SEED, UNKNOWN_SEED, StreamServer, stream_server
+from stream_helpers import TOKEN, TWIN_SEED, UNKNOWN_SEED, StreamServer, stream_server
+
+from audd_server.synth import encode_audio, synth_track
 
 pytestmark = pytest.mark.slow
 
@@ -222,12 +226,14 @@ def test_dead_callback_receiver_loses_no_longpoll_event_and_retries_deliver(
     assert events2, "no events on longpoll with a dead callback receiver"
 
 
-def test_set_stream_url_switches_source_and_hls_is_read(stream_data_dir: Path) -> None:
+def test_pls_and_hls_sources_and_set_stream_url_switches_without_an_outage(
+    stream_data_dir: Path,
+) -> None:
     looped = TestRadio(_program(Item("song", 30, 304)), speed=10, loop=True)
     hls = TestRadio(_program(Item("song", 30, 301), Item("song", 30, 302)), speed=20)
     with running(looped, hls), stream_server(stream_data_dir) as server:
         server.api("setCallbackUrl", url="https://audd.tech/empty/")
-        server.api("addStream", url=looped.url, radio_id=9, callbacks="before")
+        server.api("addStream", url=looped.pls_url, radio_id=9, callbacks="before")
         cat = server.category(9)
         events = longpoll_events(
             server.base_url, cat, until=lambda ev: len(songs_of(ev)) >= 1, timeout=60
@@ -244,3 +250,32 @@ def test_set_stream_url_switches_source_and_hls_is_read(stream_data_dir: Path) -
         assert titles[-2:] == ["Song 301", "Song 302"]
         # Switching is not an outage.
         assert 650 not in [n["notification_code"] for n in notifications_of(events)]
+
+
+def test_custom_catalog_song_is_reported_with_audio_id_and_timecode(
+    stream_data_dir: Path,
+) -> None:
+    program = _program(Item("song", 20, 302), Item("song", 20, UNKNOWN_SEED, offset=6))
+    radio = TestRadio(program, speed=20)
+    upload = encode_audio(synth_track(UNKNOWN_SEED, 30.0, RATE), RATE, "mp3")
+    with running(radio), stream_server(stream_data_dir) as server:
+        r = httpx.post(
+            f"{server.base_url}/upload/",
+            data={"audio_id": "77", "api_token": TOKEN},
+            files={"file": ("mine.mp3", upload, "application/octet-stream")},
+            timeout=60,
+        )
+        assert r.json()["status"] == "success", r.text
+        server.api("setCallbackUrl", url="https://audd.tech/empty/")
+        server.api("addStream", url=radio.url, radio_id=21)
+        events = longpoll_events(
+            server.base_url, server.category(21), until=_has_code(650), timeout=60
+        )
+    results = songs_of(events)
+    assert _title(results[0]["results"][0]) == "Song 302"
+    custom = results[1]["results"][0]
+    assert custom["audio_id"] == 77
+    assert custom["timecode"] == "00:06"
+    assert custom["score"] >= 20
+    assert set(custom) == {"artist", "title", "score", "audio_id", "timecode"}
+    assert abs(results[1]["play_length"] - 20) <= 2
