@@ -27,9 +27,9 @@ from scipy import signal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from audd_server.engine import SAMPLE_RATE, Index, decode_audio  # noqa: E402
-from audd_server.engine import _index as engine_index  # noqa: E402
-from audd_server.synth import encode_audio, synth_track  # noqa: E402
+from audd_server.engine import SAMPLE_RATE, Index, decode_audio
+from audd_server.engine import _index as engine_index
+from audd_server.synth import encode_audio, synth_track
 
 HELDOUT_BASE = 100_000
 CONDITIONS = ["clean", "10dB", "5dB", "0dB", "mp3-64k"]
@@ -145,7 +145,7 @@ def main() -> None:
                     tid = ids[int(rng.integers(len(ids)))]
                     x = pool[tid]
                     offset = float(rng.uniform(0, len(x) / SAMPLE_RATE - duration))
-                    a = int(round(offset * SAMPLE_RATE))
+                    a = round(offset * SAMPLE_RATE)
                     q = degrade(x[a : a + int(duration * SAMPLE_RATE)].copy(), condition, rng)
                     w, c = time.perf_counter(), time.thread_time()
                     matches = idx.query(q, limit=1)
@@ -207,9 +207,10 @@ def main() -> None:
             errs = [abs(r.top_offset - r.true_offset) for r in right]
             within = sum(e <= 0.1 for e in errs) / max(1, len(errs))
             print(
-                f"{duration:>4g} {condition:>9} | {100 * acc_default:>11.1f}% {100 * acc_thr:>8.1f}% | "
-                f"{100 * fp_default:>9.1f}% {100 * fp_thr:>6.1f}% | "
-                f"{pct(errs, 50) * 1000:>6.0f}ms {pct(errs, 95) * 1000:>4.0f}ms {100 * within:>5.1f}%"
+                f"{duration:>4g} {condition:>9} | {100 * acc_default:>11.1f}% "
+                f"{100 * acc_thr:>8.1f}% | {100 * fp_default:>9.1f}% {100 * fp_thr:>6.1f}% | "
+                f"{pct(errs, 50) * 1000:>6.0f}ms {pct(errs, 95) * 1000:>4.0f}ms "
+                f"{100 * within:>5.1f}%"
             )
     for duration in durations:
         walls = [1000 * r.wall for r in results if r.duration == duration]

@@ -96,7 +96,8 @@ def build_catalog(directory: Path, n: int) -> tuple[Index, dict[int, np.ndarray]
 def with_noise(x: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
     power = float(np.mean(x**2)) or 1e-6
     noise = rng.standard_normal(len(x)).astype(np.float32) * np.sqrt(power / 10 ** (snr_db / 10))
-    return np.clip(x + noise, -1, 1).astype(np.float32)
+    out: np.ndarray = np.clip(x + noise, -1, 1).astype(np.float32)
+    return out
 
 
 def detection_program(

@@ -258,3 +258,40 @@ def test_get_errors_echo_the_http_method(client, openapi):
     openapi.validate_error(body, 700)
     assert body["request_http_method"] == "GET"
     assert body["request_params"] == {"api_token": "s***f"}
+
+
+def test_recognition_runs_off_the_event_loop(client, monkeypatch):
+    """While one recognition is busy in a worker thread, other requests are still served."""
+    import threading
+
+    from audd_server.api import recognize
+
+    entered, release = threading.Event(), threading.Event()
+    real = recognize.recognize_samples
+
+    def slow(*args, **kwargs):
+        entered.set()
+        assert release.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recognize, "recognize_samples", slow)
+    box = {}
+    worker = threading.Thread(
+        target=lambda: box.setdefault("body", post_file(client, clip_bytes(SONG.seed, 5, 6)).json())
+    )
+    worker.start()
+    try:
+        assert entered.wait(20)
+        body = client.post("/getStreams/", data={"api_token": TOKEN_ENTERPRISE}).json()
+        assert body == {"status": "success", "result": []}
+        assert "body" not in box
+    finally:
+        release.set()
+        worker.join(20)
+    assert box["body"]["result"]["title"] == SONG.meta["title"]
+
+
+def test_recognize_song_not_in_catalog_returns_null_result(client, openapi):
+    body = post_file(client, clip_bytes(UNKNOWN_SEED, 5, 10)).json()
+    openapi.validate(body, "RecognizeSuccessResponse")
+    assert body == {"status": "success", "result": None}

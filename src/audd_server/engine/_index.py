@@ -52,7 +52,7 @@ MIN_ALIGNED = 5
 PRESELECT = 48  # documents with the most hits that get an offset histogram
 CANDIDATES = 10  # documents whose best offset is verified in detail
 OFFSET_TOLERANCE = 1  # frames either side of the best offset that count as aligned
-AUTO_COMPACT_POSTINGS = 4_000_000  # delta size that triggers a background compaction
+AUTO_COMPACT_POSTINGS = 2_000_000  # delta size that triggers a background compaction
 MAX_SEGMENT_TIERS = 8
 
 _MANIFEST = "manifest.json"
@@ -197,7 +197,7 @@ class Index:
             rec = DocRecord(doc, int(track_id), n_frames, fp.hashes, fp.times)
             append_record(self._log_fh, LogRecord("add", doc, int(track_id), rec))
             records = [*self._delta_records, rec]
-            delta = Postings.build(records, wide=True)
+            delta = self._delta.extended(rec)
             with self._lock:
                 self._apply(LogRecord("add", doc, int(track_id), rec))
                 self._delta_records = records

@@ -39,5 +39,5 @@ HASH_SPACE = 1 << 23
 
 # A query hash with more postings than max(MIN, RATIO × average postings per hash value) is
 # skipped: it is common to many songs, so it is slow to look up and says little.
-HASH_FREQ_CAP_MIN = 64
-HASH_FREQ_CAP_RATIO = 150
+HASH_FREQ_CAP_MIN = 16
+HASH_FREQ_CAP_RATIO = 40

@@ -84,6 +84,33 @@ class Postings:
             np.array([r.n_frames for r in records], np.int64),
         )
 
+    def extended(self, rec: DocRecord) -> Postings:
+        """A copy with one more document, merged in linear time (64-bit postings only)."""
+        if self.time_bits != 32:
+            raise ValueError("only the wide in-memory delta can be extended")
+        order = np.argsort(rec.hashes, kind="stable")
+        new_hashes = rec.hashes[order].astype(np.uint32)
+        local = np.uint64(len(self.docs)) << np.uint64(32)
+        new_post = local | rec.times[order].astype(np.uint64)
+        at = np.searchsorted(self.hashes, new_hashes, side="right") + np.arange(len(new_hashes))
+        total = len(self.hashes) + len(new_hashes)
+        old = np.ones(total, bool)
+        old[at] = False
+        hashes = np.empty(total, np.uint32)
+        hashes[at] = new_hashes
+        hashes[old] = self.hashes
+        postings = np.empty(total, np.uint64)
+        postings[at] = new_post
+        postings[old] = self.postings
+        return Postings(
+            hashes,
+            postings,
+            32,
+            np.append(self.docs, rec.doc),
+            np.append(self.track_ids, rec.track_id),
+            np.append(self.n_frames, rec.n_frames),
+        )
+
     def records(self) -> list[DocRecord]:
         """Unpack back into per-document records (used when merging segments)."""
         local, times = self.unpack(np.arange(len(self.hashes)))

@@ -60,7 +60,6 @@ class ServerThread:
             self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
         )
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._server = server
         self._thread = threading.Thread(target=server.run, name=f"uvicorn-{self.port}", daemon=True)
         self._thread.start()
