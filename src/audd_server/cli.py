@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Metadata comes from the files' tags, then a sidecar `<file>.json` next to the file, "
             "then the --metadata table (CSV with a `file` column, or JSON keyed by file name), "
             "then the flags. Sidecars and tables may also carry `lyrics`, `song_link` and "
-            "provider blocks (apple_music, spotify, deezer, napster, musicbrainz) as JSON."
+            "provider blocks (apple_music, spotify, deezer, napster, musicbrainz) as JSON. "
+            "A running server sees the new tracks after a restart."
         ),
     )
     add.add_argument("paths", nargs="+", type=Path)

@@ -119,7 +119,7 @@ class ClientFactory:
 
 
 @pytest.fixture
-def make_client(data_dir: Path) -> Iterator[ClientFactory]:  # noqa: F811  (fixture argument)
+def make_client(data_dir: Path) -> Iterator[ClientFactory]:
     factory = ClientFactory(data_dir)
     yield factory
     for client in reversed(factory.opened):
