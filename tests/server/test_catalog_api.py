@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from server_fixtures import (
     SONGS,
     TOKEN_ENTERPRISE,
@@ -145,3 +146,12 @@ def test_restart_keeps_accounts_streams_callbacks_custom_catalog_usage(make_clie
     assert recognize(client, clip_bytes(SONGS[0].seed, 30, 8))["result"]["title"]
     assert ctx.events.since("cat", 0)[0][0] == ts
     assert ctx.events.append("cat", {}) > ts
+
+
+@pytest.mark.parametrize("path", ["/noSuchMethod/", "/noSuchMethod"])
+def test_unknown_method_is_an_api_error_not_a_404_page(client, openapi, path):
+    response = client.post(path, data={"api_token": "test"})
+
+    assert response.status_code == 200
+    assert response.headers["x-request-id"]
+    openapi.validate_error(response.json(), 100)

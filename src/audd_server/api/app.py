@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from audd_server.api import catalog, enterprise, lyrics, recognize, streams
-from audd_server.api._common import CONTACT, DOCS_URL, RequestIdMiddleware
+from audd_server.api._common import CONTACT, DOCS_URL, ApiError, Call, RequestIdMiddleware, endpoint
 from audd_server.config import Settings
 from audd_server.context import ServerContext
 
@@ -34,6 +34,13 @@ _API_METHODS: list[tuple[str, Any]] = [
 ]
 
 
+@endpoint("unknown")
+async def _unknown_method(call: Call) -> Any:
+    # The real service answers unknown methods with an API error, not an HTTP 404 page.
+    name = call.request.path_params.get("method", "")
+    raise ApiError(100, f"unknown API method {name!r}; see https://docs.audd.io")
+
+
 def _routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         Route("/", recognize.recognize, methods=["GET", "POST"]),
@@ -47,6 +54,8 @@ def _routes() -> list[BaseRoute]:
         # Both with and without the trailing slash: a redirect would drop a POST body.
         routes.append(Route(f"/{name}/", handler, methods=["GET", "POST"]))
         routes.append(Route(f"/{name}", handler, methods=["GET", "POST"]))
+    routes.append(Route("/{method}/", _unknown_method, methods=["GET", "POST"]))
+    routes.append(Route("/{method}", _unknown_method, methods=["GET", "POST"]))
     return routes
 
 

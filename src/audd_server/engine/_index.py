@@ -448,7 +448,8 @@ def _lookup(
         if len(snap.tombstones):
             visible &= ~np.isin(s.docs, snap.tombstones)
         if allowed is not None:
-            visible &= np.asarray(allowed(s.track_ids), dtype=bool)
+            shown = np.flatnonzero(visible)
+            visible[shown] = np.asarray(allowed(s.track_ids[shown]), dtype=bool)
         keep = visible[local]
         if not keep.all():
             local, t_ref, qi, pos = local[keep], t_ref[keep], qi[keep], pos[keep]
