@@ -190,3 +190,12 @@ def test_enterprise_absolute_seconds_are_in_dumps() -> None:
     dumped = match.model_dump()
     assert dumped["start_seconds"] == 12.5
     assert dumped["end_seconds"] is None
+
+
+def test_one_malformed_musicbrainz_item_keeps_the_others() -> None:
+    result = RecognitionResult.model_validate({"musicbrainz": [{"id": "a"}, "junk", {"id": "b"}]})
+    entries = result.musicbrainz or []
+    assert [e.id for e in entries] == ["a", None, "b"]
+    assert entries[1].model_extra == {"value_raw": "junk"}
+    single = RecognitionResult.model_validate({"musicbrainz": {"id": "solo"}})
+    assert [e.id for e in single.musicbrainz or []] == ["solo"]

@@ -262,3 +262,10 @@ def test_extra_parameters_cannot_override_token_in_multipart(twin: Twin) -> None
     fields = rec.form()
     assert [(n, v) for n, _, v in fields if n in ("api_token", "url")] == [("api_token", b"real")]
     assert fields[-1][0] == "api_token"
+
+
+def test_recognize_directory_path_raises_before_request(twin: Twin, tmp_path: Path) -> None:
+    rec = Recorder()
+    with pytest.raises(IsADirectoryError):
+        twin.run(twin.client(rec).recognize(tmp_path))
+    assert rec.requests == []

@@ -30,5 +30,16 @@ UPLOAD_FILENAME_FALLBACK = "upload.bin"
 
 PROVIDERS: tuple[str, ...] = ("apple_music", "spotify", "deezer", "napster", "musicbrainz")
 """Metadata providers accepted by ``return_``."""
+STREAMING_PROVIDERS: tuple[str, ...] = ("apple_music", "spotify", "deezer", "napster", "youtube")
+"""Providers ``streaming_url()`` resolves, in ``streaming_urls()`` order (youtube: lis.tn only)."""
+RAW_SUFFIX = "_raw"
+"""Suffix of the ``model_extra`` key that keeps a value which could not be coerced."""
+
+REQUEST_ID_HEADER = "x-request-id"
+
+ENTERPRISE_LIMIT_WARNING = (
+    "recognize_enterprise() without limit= can process many hours of audio, billed per 12 "
+    "seconds; set limit= (always in development)."
+)
 
 LOGGER_NAME = "audd"

@@ -10,7 +10,16 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from audd._core._config import RAW_SUFFIX, STREAMING_PROVIDERS
 
 __all__ = [
     "STREAMING_PROVIDERS",
@@ -24,13 +33,6 @@ __all__ = [
     "StreamingLinksMixin",
     "lis_tn_url",
 ]
-
-#: Providers `streaming_url()` understands, in the order `streaming_urls()` reports them.
-#: ``youtube`` has no metadata block: only the lis.tn redirect resolves it.
-STREAMING_PROVIDERS: tuple[str, ...] = ("apple_music", "spotify", "deezer", "napster", "youtube")
-
-#: Suffix of the ``model_extra`` key that keeps a value which could not be coerced.
-RAW_SUFFIX = "_raw"
 
 # Bound on repair rounds: each round moves at least one offending top-level key aside.
 _MAX_REPAIR_ROUNDS = 8
@@ -433,3 +435,14 @@ class SongMetadata(StreamingLinksMixin, AudDModel):
     """Napster block, when requested with ``return_``."""
     musicbrainz: list[MusicBrainzEntry] | None = None
     """MusicBrainz candidates, when requested with ``return_``."""
+
+    @field_validator("musicbrainz", mode="before")
+    @classmethod
+    def _musicbrainz_items(cls, value: Any) -> Any:
+        # One malformed candidate must not cost the others: a non-object item becomes an
+        # entry holding it as ``value_raw``; a lone object becomes a one-item list.
+        if isinstance(value, dict):
+            return [value]
+        if isinstance(value, list):
+            return [item if isinstance(item, dict) else {"value_raw": item} for item in value]
+        return value

@@ -13,10 +13,16 @@ from typing import Any, Literal
 
 import httpx
 
-from audd._core._config import ENTERPRISE_TIMEOUT, PROVIDERS, STANDARD_TIMEOUT
+from audd._core._config import (
+    ENTERPRISE_LIMIT_WARNING,
+    ENTERPRISE_TIMEOUT,
+    PROVIDERS,
+    STANDARD_TIMEOUT,
+)
 from audd._core._sources import Source, classify_source
 
 __all__ = [
+    "ENTERPRISE_LIMIT_WARNING",
     "Base",
     "RequestSpec",
     "RetryClass",
@@ -256,12 +262,6 @@ def build_recognize_enterprise(
         retry_class=RetryClass.RECOGNITION,
         timeout=timeout_from_arg(timeout),
     )
-
-
-ENTERPRISE_LIMIT_WARNING = (
-    "recognize_enterprise() without limit= can process many hours of audio, billed per 12 "
-    "seconds; set limit= (always in development)."
-)
 
 
 def build_custom_catalog_add(audio_id: int, source: object) -> RequestSpec:

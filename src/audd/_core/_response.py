@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from audd._core._config import REQUEST_ID_HEADER
 from audd._core._errors import api_error_from_body, error_code_of
 from audd._core._models import EnterpriseMatch, LyricsResult, RecognitionResult
 from audd._core._request import RequestSpec
@@ -27,8 +28,6 @@ __all__ = [
     "decode_response",
     "is_error_body",
 ]
-
-REQUEST_ID_HEADER = "x-request-id"
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,9 @@ class PreparedSource:
                     raise TypeError(
                         f"source {str(path)!r} is neither an http(s):// URL nor an existing file"
                     )
-                raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+                code = errno.EISDIR if os.path.isdir(path) else errno.ENOENT
+                error = IsADirectoryError if code == errno.EISDIR else FileNotFoundError
+                raise error(code, os.strerror(code), str(path))
         elif source.kind == "file":
             obj = source.value
             try:

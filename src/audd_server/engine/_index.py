@@ -38,14 +38,16 @@ log = logging.getLogger(__name__)
 
 I64 = npt.NDArray[np.int64]
 
-# Decision rule. Evidence for a track is the IDF-weighted count of reference hashes aligned at
-# its best offset (±OFFSET_TOLERANCE frames), capped per anchor frequency bin; score =
-# SCORE_PER_EVIDENCE × evidence, clipped to 0..100. A match is returned by default when its
-# score reaches DEFAULT_MIN_SCORE and its aligned hits come from at least MIN_SECONDS distinct
-# seconds of the query. The threshold is set from the benchmark so that clips of songs that are
-# not in the catalog match ≤ 1 % of the time (benchmarks/engine.py).
+# Decision rule. Evidence for a track is the IDF-weighted count (weight 1/sqrt(postings of the
+# hash)) of reference hashes aligned at its best offset (±OFFSET_TOLERANCE frames), capped at
+# EVIDENCE_BIN_CAP per anchor frequency bin, and scaled down when the best offset is less than
+# MIN_SHARPNESS times stronger than the track's runner-up offset. score = SCORE_PER_EVIDENCE ×
+# evidence, clipped to 0..100. A match is returned by default when its score reaches
+# DEFAULT_MIN_SCORE, with aligned hits from at least MIN_SECONDS distinct seconds of the query.
+# The threshold comes from benchmarks/engine.py: out-of-catalog clips match <= 1 % of the time.
 EVIDENCE_BIN_CAP = 2.0
-SCORE_PER_EVIDENCE = 4.0
+MIN_SHARPNESS = 1.5
+SCORE_PER_EVIDENCE = 5.0
 DEFAULT_MIN_SCORE = 50
 MIN_SECONDS = 2
 MIN_ALIGNED = 5
@@ -80,6 +82,8 @@ class _Candidate:
     match: Match
     seconds: int  # distinct query seconds with aligned hits
     evidence: float
+    peak: float  # weighted votes at the best offset
+    runner_up: float  # weighted votes at the best other offset of the same track
 
 
 @dataclass
@@ -505,9 +509,16 @@ def _vote_and_verify(hits: _Hits, q_samples: int) -> list[_Candidate]:
     doc_best = np.maximum.reduceat(smooth, doc_starts)
     top = np.argsort(-doc_best, kind="stable")[:CANDIDATES]
     best = [int(doc_starts[i]) + int(np.argmax(smooth[doc_starts[i] : doc_ends[i]])) for i in top]
+    # Runner-up offset of the same document (away from the best): periodic music aligns again
+    # a beat or a bar away, and a chance match with a similar song is not much sharper.
+    runner_up: list[float] = []
+    for i, b in zip(top, best, strict=True):
+        a, e = int(doc_starts[i]), int(doc_ends[i])
+        far = np.abs(uk[a:e] - uk[b]) > 3 * OFFSET_TOLERANCE
+        runner_up.append(float(smooth[a:e][far].max()) if far.any() else 0.0)
 
     results: list[_Candidate] = []
-    for b in best:
+    for b, second in zip(best, runner_up, strict=True):
         k0 = int(uk[b])
         lo = int(np.searchsorted(key, k0 - OFFSET_TOLERANCE, side="left"))
         hi = int(np.searchsorted(key, k0 + OFFSET_TOLERANCE, side="right"))
@@ -518,6 +529,10 @@ def _vote_and_verify(hits: _Hits, q_samples: int) -> list[_Candidate]:
         # bin, so that a shared kick pattern or one sustained chord cannot make a match alone.
         per_bin = np.bincount(hits.f1[idx], weights=hits.weight[idx])
         evidence = float(np.minimum(per_bin, EVIDENCE_BIN_CAP).sum())
+        # A match must stand out from the same track's other offsets: a similar song at the
+        # same tempo aligns about as well one beat or bar away, a true match does not.
+        sharpness = float(smooth[b]) / (1.0 + second)
+        evidence *= min(1.0, max(0.0, (sharpness - 1.0) / (MIN_SHARPNESS - 1.0)))
         q_pos = hits.t_query[idx] * P.HOP + hits.shift[idx]
         offsets = hits.t_ref[idx] * P.HOP - q_pos
         track_offset = float(np.median(offsets)) / P.SAMPLE_RATE
@@ -532,7 +547,7 @@ def _vote_and_verify(hits: _Hits, q_samples: int) -> list[_Candidate]:
             query_end=round(q_end, 3),
             aligned=len(idx),
         )
-        results.append(_Candidate(m, seconds, evidence))
+        results.append(_Candidate(m, seconds, evidence, float(smooth[b]), second))
     results.sort(key=lambda r: (-r.evidence, -r.match.aligned))
     return results
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,21 +13,9 @@ import pytest
 from audd_server.engine import SAMPLE_RATE, Index, decode_audio
 from audd_server.synth import encode_audio, synth_track
 
-CATALOG_SEEDS = range(1, 9)
-TRACK_SECONDS = 60.0
-MP3_TRACK_ID = 99
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def clip(samples: np.ndarray, start: float, seconds: float) -> np.ndarray:
-    a = int(start * SAMPLE_RATE)
-    return samples[a : a + int(seconds * SAMPLE_RATE)].copy()
-
-
-def add_noise(samples: np.ndarray, snr_db: float, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    power = float(np.mean(samples**2))
-    noise = rng.standard_normal(len(samples)) * np.sqrt(power / 10 ** (snr_db / 10))
-    return (samples + noise).astype(np.float32)
+from engine_helpers import CATALOG_SEEDS, MP3_TRACK_ID, TRACK_SECONDS
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MP3_TRACK_ID, add_noise, clip
+from engine_helpers import MP3_TRACK_ID, add_noise, clip
 
 from audd_server.engine import SAMPLE_RATE, Index, Match, decode_audio, fingerprint
 from audd_server.synth import encode_audio, synth_noise_like, synth_track
