@@ -158,14 +158,20 @@ def run_worker(
     return events, worker
 
 
-def match_events(events: list[PlayEvent], truth: list[Play]) -> tuple[dict[int, PlayEvent], int]:
-    """Pair each truth play with the event of the same track starting near it; count extras."""
+def match_events(
+    events: list[PlayEvent], truth: list[Play], *, by_decision: bool = False
+) -> tuple[dict[int, PlayEvent], int]:
+    """Pair each truth play with its report (same track; the report's start within 5 s, or with
+    `by_decision` the report decided while the play was on); count the reports left over."""
     paired: dict[int, PlayEvent] = {}
     extra = 0
     for ev in events:
         hit = None
         for i, p in enumerate(truth):
-            if i not in paired and p.track_id == ev.track_id and abs(ev.start - p.start) < 5:
+            if i in paired or p.track_id != ev.track_id:
+                continue
+            near = p.start <= ev.decided_at <= p.end if by_decision else abs(ev.start - p.start) < 5
+            if near:
                 hit = i
                 break
         if hit is None:
@@ -236,13 +242,25 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - t
 
     before_events, before_worker = results["before"]
-    paired, extra = match_events(before_events, truth)
+    paired, extra = match_events(before_events, truth, by_decision=True)
     delays = [paired[i].decided_at - truth[i].start for i in paired]
+    start_errors = [abs(paired[i].start - truth[i].start) for i in paired]
+    if args.verbose:
+        for i, p in enumerate(truth):
+            if i not in paired:
+                print(f"  missed {p}")
+        for ev in before_events:
+            if ev not in paired.values():
+                print(f"  extra {ev}")
     print("\n== detection delay (callbacks=before), stream-audio seconds ==")
     print(f"detected {len(paired)}/{len(truth)} plays; wrong/extra reports: {extra}")
     print(
         f"delay median {pct(delays, 50):.2f} s, p95 {pct(delays, 95):.2f} s, "
         f"max {max(delays, default=float('nan')):.2f} s   (target: median ≤ 6 s)"
+    )
+    print(
+        f"estimated start (the callback's `timestamp`) |error| median {pct(start_errors, 50):.2f}"
+        f" s, p95 {pct(start_errors, 95):.2f} s"
     )
 
     after_events, _ = results["after"]
@@ -254,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         for i, p in enumerate(truth):
             ev = paired_a.get(i)
+            if ev is not None and abs((ev.play_length or 0) - (p.end - p.start)) <= 2:
+                continue
             got = (
                 "missed"
                 if ev is None

@@ -10,8 +10,10 @@ import pytest
 
 from audd import AsyncAudD, AudD
 
-# Async wording → sync wording; everything else must match exactly.
+# Async wording → sync wording; everything else must match exactly. Sentences first.
 WORDING = [
+    ("work too: their body is awaited\n(``await request.body()``, ``await request.read()``).",
+     "need ``AsyncAudD``'s ``handle_callback``."),
     ("AsyncAudD", "AudD"),
     ("AsyncClient", "Client"),
     ("AsyncCustomCatalog", "CustomCatalog"),
@@ -20,6 +22,7 @@ WORDING = [
     ("AsyncLongpoll", "Longpoll"),
     ("Asyncio AudD client. Safe to share across asyncio tasks.",
      "Synchronous AudD client. Safe to share across threads."),
+    ("an asyncio task", "a background thread"),
     ("await ", ""),
     ("aclose", "close"),
     ("async with", "with"),
@@ -29,10 +32,6 @@ WORDING = [
 ]  # fmt: skip
 
 RENAMED = {"aclose": "close"}
-
-# The streams namespace describes its background thread vs asyncio task in its own words; its
-# docstring parity is checked by the streams tests. Names and parameters are checked here.
-DOCSTRING_EXEMPT = {"streams"}
 
 
 def _sync_wording(text: str | None) -> str:
@@ -68,8 +67,7 @@ def test_same_public_names(pair: Any) -> None:
 
 def test_same_parameters_and_docstrings(pair: Any) -> None:
     for label, sync, asyn in _namespace_pairs(*pair):
-        if label not in DOCSTRING_EXEMPT:
-            assert _sync_wording(type(asyn).__doc__) == _sync_wording(type(sync).__doc__), label
+        assert _sync_wording(type(asyn).__doc__) == _sync_wording(type(sync).__doc__), label
         for name in _public(asyn):
             async_attr = getattr(asyn, name)
             sync_attr = getattr(sync, RENAMED.get(name, name))
@@ -83,8 +81,7 @@ def test_same_parameters_and_docstrings(pair: Any) -> None:
                 aparam = async_sig.parameters[pname]
                 assert (sparam.kind, sparam.default) == (aparam.kind, aparam.default), where
                 assert _sync_wording(str(aparam.annotation)) == str(sparam.annotation), where
-            if label not in DOCSTRING_EXEMPT:
-                assert _sync_wording(async_attr.__doc__) == _sync_wording(sync_attr.__doc__), where
+            assert _sync_wording(async_attr.__doc__) == _sync_wording(sync_attr.__doc__), where
 
 
 def test_async_methods_are_coroutines_where_sync_ones_do_io(pair: Any) -> None:

@@ -24,6 +24,7 @@ from audd._version import __version__
 __all__ = [
     "ClientOptions",
     "request_url",
+    "resolve_base_url",
     "resolve_options",
     "resolve_token",
     "user_agent",
@@ -62,7 +63,9 @@ def resolve_token(argument: str | None, env_value: str | None) -> str:
     )
 
 
-def _base_url(argument: str | None, env_value: str | None, default: str, name: str) -> str:
+def resolve_base_url(argument: str | None, env_value: str | None, default: str, name: str) -> str:
+    """The argument, else the environment value, else ``default``; an http(s) URL, no trailing
+    ``/``."""
     value = argument if argument is not None else (env_value or None)
     if value is None:
         return default
@@ -109,8 +112,8 @@ def resolve_options(
         raise TypeError("on_event must be callable")
     return ClientOptions(
         api_token=token,
-        base_url=_base_url(base_url, env_base_url, DEFAULT_BASE_URL, "base_url"),
-        enterprise_base_url=_base_url(
+        base_url=resolve_base_url(base_url, env_base_url, DEFAULT_BASE_URL, "base_url"),
+        enterprise_base_url=resolve_base_url(
             enterprise_base_url,
             env_enterprise_base_url,
             DEFAULT_ENTERPRISE_BASE_URL,

@@ -1,8 +1,9 @@
 """Sans-IO logic of the live-stream surface, shared by the sync and async shells.
 
 Argument validation, the longpoll category, ``return`` merging into a callback URL, callback
-parsing, and the longpoll state machine (response → new events, next ``since_time``, delay or
-terminal error). No sockets, sleeps, clocks or randomness: the shells pass those in.
+parsing, the longpoll state machine (response → new events, next ``since_time``, delay or
+terminal error) and the queue policy of its channels. No sockets, sleeps, clocks, locks or
+randomness: the shells pass those in.
 """
 
 from __future__ import annotations
@@ -11,17 +12,19 @@ import hashlib
 import json
 import logging
 import math
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import unquote_plus
 
 import httpx
 
 from audd._core._config import BACKOFF_CAP_SECONDS, LOGGER_NAME
 from audd._core._errors import api_error_from_body
+from audd._core._options import resolve_base_url
 from audd._core._request import RequestSpec, RetryClass, merge_fields, resolve_return
+from audd._core._response import ApiResponse
 from audd._core._stream_models import (
     Stream,
     StreamCallbackMatch,
@@ -42,6 +45,8 @@ __all__ = [
     "LONGPOLL_DEFAULT_TIMEOUT",
     "LONGPOLL_QUEUE_SIZE",
     "CallbackBody",
+    "ChannelBuffer",
+    "ChannelGroup",
     "LongpollState",
     "LongpollStep",
     "build_add_stream",
@@ -51,6 +56,7 @@ __all__ = [
     "build_set_callback_url",
     "build_set_stream_url",
     "callback_from_dict",
+    "decode_streams",
     "derive_longpoll_category",
     "event_key",
     "is_missing_callback_url",
@@ -75,6 +81,8 @@ __all__ = [
 ]
 
 _log = logging.getLogger(LOGGER_NAME)
+
+T = TypeVar("T")
 
 EMPTY_CALLBACK_URL = "https://audd.tech/empty/"
 """Placeholder callback URL that discards POSTs: for accounts that only longpoll."""
@@ -180,12 +188,7 @@ def validate_queue_size(queue_size: object) -> int:
 
 def validate_base_url(argument: str | None, env_value: str | None, default: str) -> str:
     """Base URL of a tokenless consumer: the argument, else ``AUDD_BASE_URL``, else the default."""
-    value = argument if argument is not None else (env_value or None)
-    if value is None:
-        return default
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise ValueError(f"base_url must be an http(s) URL, got {value!r}")
-    return value.rstrip("/")
+    return resolve_base_url(argument, env_value, default, "base_url")
 
 
 def needs_user_agent(headers: Mapping[str, str]) -> bool:
@@ -278,6 +281,13 @@ def missing_callback_url_error(cause: AudDAPIError | None = None) -> AudDInvalid
         request_method="getCallbackUrl",
         raw_response=cause.raw_response if cause is not None else None,
     )
+
+
+def decode_streams(response: ApiResponse) -> list[Stream]:
+    """The ``getStreams`` answer as models; a ``result`` that is not a list raises."""
+    if not isinstance(response.result, list):
+        raise response.unexpected("a list of streams")
+    return parse_streams(response.result)
 
 
 def parse_streams(result: object) -> list[Stream]:
@@ -744,3 +754,100 @@ class LongpollState:
             request_method="longpoll",
             raw_response=text,
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Longpoll channels
+# --------------------------------------------------------------------------------------------
+
+
+class ChannelGroup:
+    """What the channels of one subscription share: whether any of them is being read."""
+
+    def __init__(self) -> None:
+        self.reading = False
+
+
+_END: Any = object()
+
+
+class ChannelBuffer(Generic[T]):
+    """The queue policy of one longpoll channel (matches, notifications or errors).
+
+    A full channel makes the poller wait (backpressure) while it is being read, or while no
+    channel of the subscription is read yet. A channel nobody reads while another one is read
+    (say, notifications when only matches are consumed) keeps only its newest ``maxsize``
+    items, so it can neither grow without bound nor stall the subscription.
+
+    Pure bookkeeping: the shells hold the lock or condition around every call and do the
+    waiting (``put_must_wait`` / ``take_must_wait``) and the waking.
+    """
+
+    END: Any = _END
+    """What `take` returns once the channel has ended."""
+
+    def __init__(self, name: str, maxsize: int, group: ChannelGroup) -> None:
+        self._name = name
+        self._maxsize = maxsize
+        self._items: deque[T] = deque()
+        self._group = group
+        self._state = "idle"  # idle → open → draining (ended, items left) | closed
+        self._consumed = False
+        self._dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def open(self) -> None:
+        """Accept items (the subscription started)."""
+        if self._state == "idle":
+            self._state = "open"
+
+    def put_must_wait(self) -> bool:
+        """Whether the poller must wait before `offer` (full, open, and read or unread by all)."""
+        return (
+            len(self._items) >= self._maxsize
+            and self._state == "open"
+            and (self._consumed or not self._group.reading)
+        )
+
+    def offer(self, item: T) -> bool:
+        """Queue ``item``, dropping the oldest when full; False once the channel is not open."""
+        if self._state != "open":
+            return False
+        if len(self._items) >= self._maxsize:
+            self._items.popleft()
+            self._dropped += 1
+            if self._dropped == 1:
+                _log.warning(
+                    "longpoll %s are not being consumed; keeping only the newest %d",
+                    self._name,
+                    self._maxsize,
+                )
+        self._items.append(item)
+        return True
+
+    def finish(self, *, discard: bool) -> None:
+        """End the channel: iterators stop at once (``discard``) or after the queued items."""
+        if discard:
+            self._items.clear()
+            self._state = "closed"
+        elif self._state in ("idle", "open"):
+            self._state = "draining"
+
+    def start_reading(self, not_started: str) -> None:
+        """Mark the channel read; ``RuntimeError(not_started)`` before the subscription starts."""
+        if self._state == "idle":
+            raise RuntimeError(not_started)
+        self._consumed = True
+        self._group.reading = True
+
+    def take_must_wait(self) -> bool:
+        """Whether a reader must wait before `take` (nothing queued, channel still open)."""
+        return not self._items and self._state == "open"
+
+    def take(self) -> T:
+        """The oldest item, or `END` when the channel has ended for its readers."""
+        if not self._items or self._state == "closed":
+            return cast(T, _END)
+        return self._items.popleft()

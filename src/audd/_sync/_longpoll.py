@@ -7,43 +7,28 @@ blocked until the server answers), so ``__exit__`` returns within a second.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
-import os
 import random
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import httpx
 
-from audd._core._config import (
-    BACKOFF_CAP_SECONDS,
-    DEFAULT_BACKOFF_FACTOR,
-    DEFAULT_BASE_URL,
-    ENV_BASE_URL,
-    LOGGER_NAME,
-)
+from audd._core._config import BACKOFF_CAP_SECONDS, DEFAULT_BACKOFF_FACTOR, LOGGER_NAME
 from audd._core._options import user_agent
 from audd._core._stream_models import StreamCallbackMatch, StreamCallbackNotification
 from audd._core._streams import (
     LONGPOLL_DEFAULT_TIMEOUT,
     LONGPOLL_QUEUE_SIZE,
-    LongpollState,
+    ChannelBuffer,
+    ChannelGroup,
     LongpollStep,
-    longpoll_http_timeout,
-    longpoll_url,
-    needs_user_agent,
-    validate_base_url,
-    validate_category,
-    validate_longpoll_timeout,
-    validate_queue_size,
-    validate_since_time,
 )
+from audd._longpoll_base import ConsumerBase, SubscriptionBase
 from audd.errors import AudDError
 from audd.events import AudDEvent
 
@@ -57,97 +42,66 @@ _CLOSE_GRACE_SECONDS = 0.5
 """How long ``close()`` waits for the poller thread after aborting its request."""
 
 
-class _Group:
-    """State shared by the channels of one subscription: one condition, and whether any
-    channel is being read."""
+class _Group(ChannelGroup):
+    """The channels of one subscription: one condition, and whether any channel is read."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.cond = threading.Condition()
-        self.reading = False
 
 
 class _Channel(Generic[T]):
     """A bounded hand-off from the poller thread to the consumer's iterator.
 
-    A full channel makes the poller wait (backpressure) while it is being read, or while no
-    channel of the subscription is read yet. A channel nobody reads while another one is read
-    (say, notifications when only matches are consumed) keeps only its newest ``maxsize``
-    items, so it can neither grow without bound nor stall the subscription.
+    The queue policy (backpressure, or keeping the newest items of an unread channel) is
+    `ChannelBuffer`'s; this adds the waiting.
     """
 
     def __init__(self, name: str, maxsize: int, group: _Group) -> None:
-        self._name = name
-        self._maxsize = maxsize
-        self._items: collections.deque[T] = collections.deque()
-        self._group = group
+        self._buffer: ChannelBuffer[T] = ChannelBuffer(name, maxsize, group)
         self._cond = group.cond
-        self._state = "idle"  # idle → open → draining (ended, items left) | closed
-        self._consumed = False
-        self._dropped = 0
 
     def open(self) -> None:
         with self._cond:
-            if self._state == "idle":
-                self._state = "open"
+            self._buffer.open()
 
     def put(self, item: T) -> bool:
         """Queue ``item``; False once the channel is closed (the poller should stop)."""
         with self._cond:
-            while (
-                len(self._items) >= self._maxsize
-                and self._state == "open"
-                and (self._consumed or not self._group.reading)
-            ):
+            while self._buffer.put_must_wait():
                 self._cond.wait()
-            if self._state != "open":
+            if not self._buffer.offer(item):
                 return False
-            if len(self._items) >= self._maxsize:
-                self._items.popleft()
-                self._dropped += 1
-                if self._dropped == 1:
-                    _log.warning(
-                        "longpoll %s are not being consumed; keeping only the newest %d",
-                        self._name,
-                        self._maxsize,
-                    )
-            self._items.append(item)
             self._cond.notify_all()
             return True
 
     def finish(self, *, discard: bool) -> None:
         """End the channel: iterators stop at once (``discard``) or after the queued items."""
         with self._cond:
-            if discard:
-                self._items.clear()
-                self._state = "closed"
-            elif self._state in ("idle", "open"):
-                self._state = "draining"
+            self._buffer.finish(discard=discard)
             self._cond.notify_all()
 
     def __len__(self) -> int:
         with self._cond:
-            return len(self._items)
+            return len(self._buffer)
 
     def __iter__(self) -> Iterator[T]:
         with self._cond:
-            if self._state == "idle":
-                raise RuntimeError(
-                    "the longpoll has not started: use it as a context manager "
-                    "(`with audd.streams.longpoll(...) as poll:`)"
-                )
-            self._consumed = True
-            self._group.reading = True
+            self._buffer.start_reading(
+                "the longpoll has not started: use it as a context manager "
+                "(`with audd.streams.longpoll(...) as poll:`)"
+            )
             self._cond.notify_all()
         return self._iterate()
 
     def _iterate(self) -> Iterator[T]:
         while True:
             with self._cond:
-                while not self._items and self._state == "open":
+                while self._buffer.take_must_wait():
                     self._cond.wait()
-                if not self._items or self._state == "closed":
+                item = self._buffer.take()
+                if item is ChannelBuffer.END:
                     return
-                item = self._items.popleft()
                 self._cond.notify_all()
             yield item
 
@@ -208,20 +162,11 @@ def _socket_of(stream: Any) -> socket.socket | None:
     return None
 
 
-def _emit(on_event: Callable[[AudDEvent], Any] | None, event: AudDEvent) -> None:
-    if on_event is None:
-        return
-    try:
-        on_event(event)
-    except Exception:
-        _log.debug("on_event hook raised; ignored", exc_info=True)
-
-
-class LongpollSubscription:
+class LongpollSubscription(SubscriptionBase):
     """A running longpoll: iterate ``matches``, ``notifications`` and ``errors``.
 
-    Use it as a context manager; polling runs on a background thread from ``__enter__`` until
-    ``__exit__`` (or ``close()``). Transient failures (network errors, timeouts, HTTP
+    Use it as a context manager; polling runs in a background thread from ``__enter__``
+    until ``__exit__`` (or ``close()``). Transient failures (network errors, timeouts, HTTP
     408/429/5xx) reconnect with capped backoff and resume from the last ``since_time``;
     a permanent failure is put on ``errors`` and ends the subscription.
 
@@ -246,21 +191,22 @@ class LongpollSubscription:
         sleep: Callable[[float], Any] | None = None,
         rand: Callable[[], float] = random.random,
     ) -> None:
-        self._state = LongpollState(
-            category=validate_category(category),
-            timeout=validate_longpoll_timeout(timeout),
-            since_time=validate_since_time(since_time),
+        super().__init__(
+            category=category,
+            base_url=base_url,
+            timeout=timeout,
+            since_time=since_time,
             backoff_factor=backoff_factor,
             max_backoff=max_backoff,
+            queue_size=queue_size,
+            on_event=on_event,
+            rand=rand,
         )
-        size = validate_queue_size(queue_size)
+        size = self._queue_size
         group = _Group()
-        self._url = longpoll_url(base_url)
         self._http = httpx_client
         self._owns_http = httpx_client is None
-        self._on_event = on_event
         self._sleep = sleep
-        self._rand = rand
         self._stop = threading.Event()
         self._tracker = _SocketTracker()
         self._thread: threading.Thread | None = None
@@ -270,7 +216,6 @@ class LongpollSubscription:
             "notifications", size, group
         )
         self._errors: _Channel[AudDError] = _Channel("errors", 1, group)
-        self._attempt = 0
 
     # -- public surface --------------------------------------------------------------------
 
@@ -288,16 +233,6 @@ class LongpollSubscription:
     def errors(self) -> _Channel[AudDError]:
         """Single-shot: at most one terminal error, after which the subscription has ended."""
         return self._errors
-
-    @property
-    def category(self) -> str:
-        """The longpoll category being polled."""
-        return self._state.category
-
-    @property
-    def since_time(self) -> int | None:
-        """Server timestamp (ms) the next poll resumes from; pass it to resume elsewhere."""
-        return self._state.since_time
 
     @property
     def closed(self) -> bool:
@@ -353,12 +288,6 @@ class LongpollSubscription:
     ) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return (
-            f"<LongpollSubscription category={self.category!r} since_time={self.since_time!r} "
-            f"running={self.running}>"
-        )
-
     # -- poller thread ---------------------------------------------------------------------
 
     def _run(self) -> None:
@@ -402,20 +331,10 @@ class LongpollSubscription:
     def _poll_once(self) -> LongpollStep | None:
         http = self._http
         assert http is not None
-        self._attempt += 1
-        headers = {"User-Agent": user_agent()} if needs_user_agent(http.headers) else None
         request = http.build_request(
-            "GET",
-            self._url,
-            params=self._state.params(),
-            headers=headers,
-            timeout=longpoll_http_timeout(self._state.timeout),
-            extensions={"trace": self._tracker},
+            **self._poll_request(http.headers), extensions={"trace": self._tracker}
         )
-        url = str(request.url)
-        extras = {"attempt": self._attempt, "http_method": "GET", "retry_class": "read"}
-        _emit(self._on_event, AudDEvent("request", "longpoll", url, extras=dict(extras)))
-        started = time.monotonic()
+        poll = self._poll_sent(request)
         if self._stop.is_set():
             return None
         try:
@@ -427,50 +346,13 @@ class LongpollSubscription:
         except httpx.HTTPError as exc:
             if self._stop.is_set():
                 return None
-            elapsed_ms = (time.monotonic() - started) * 1000
-            step = self._state.on_transport_error(exc, self._rand())
-            _emit(
-                self._on_event,
-                AudDEvent(
-                    "exception",
-                    "longpoll",
-                    url,
-                    elapsed_ms=elapsed_ms,
-                    extras={**extras, "exception": type(exc).__name__, "will_retry": True},
-                ),
-            )
-            _log.info("longpoll %s: %s; reconnecting in %.2fs", self.category, exc, step.delay)
-            return step
-        elapsed = time.monotonic() - started
+            return self._poll_failed(poll, exc)
         if self._stop.is_set():
             return None
-        request_id = response.headers.get("x-request-id")
-        step = self._state.on_response(
-            response.status_code,
-            response.headers,
-            content,
-            elapsed=elapsed,
-            rand=self._rand(),
-            request_id=request_id,
-        )
-        error_code = getattr(step.error, "error_code", None)
-        _emit(
-            self._on_event,
-            AudDEvent(
-                "response",
-                "longpoll",
-                url,
-                request_id=request_id,
-                http_status=response.status_code,
-                elapsed_ms=elapsed * 1000,
-                error_code=error_code,
-                extras={**extras, "outcome": step.reason, "will_retry": step.error is None},
-            ),
-        )
-        return step
+        return self._poll_answered(poll, response, content)
 
 
-class LongpollConsumer:
+class LongpollConsumer(ConsumerBase[LongpollSubscription]):
     """Tokenless longpoll consumer: subscribes with a category alone, never an api_token.
 
     A token-holding server derives the category (``streams.derive_longpoll_category``) and
@@ -481,6 +363,9 @@ class LongpollConsumer:
                 for match in poll.matches:
                     print(match.song.artist, "—", match.song.title)
     """
+
+    _http_type = httpx.Client
+    _http_type_error = "httpx_client must be an httpx.Client (use AsyncLongpollConsumer)"
 
     def __init__(
         self,
@@ -493,46 +378,28 @@ class LongpollConsumer:
         queue_size: int = LONGPOLL_QUEUE_SIZE,
         on_event: Callable[[AudDEvent], Any] | None = None,
     ) -> None:
-        self.category = validate_category(category)
-        self.base_url = validate_base_url(base_url, os.environ.get(ENV_BASE_URL), DEFAULT_BASE_URL)
-        if httpx_client is not None and not isinstance(httpx_client, httpx.Client):
-            raise TypeError("httpx_client must be an httpx.Client (use AsyncLongpollConsumer)")
+        super().__init__(
+            category,
+            base_url=base_url,
+            httpx_client=httpx_client,
+            backoff_factor=backoff_factor,
+            max_backoff=max_backoff,
+            queue_size=queue_size,
+            on_event=on_event,
+        )
         self._http = httpx_client
-        self._backoff_factor = backoff_factor
-        self._max_backoff = max_backoff
-        self._queue_size = validate_queue_size(queue_size)
-        self._on_event = on_event
         self._sleep: Callable[[float], Any] | None = None
-        self._subscriptions: list[LongpollSubscription] = []
-        self._closed = False
 
     def iterate(
         self, timeout: int = LONGPOLL_DEFAULT_TIMEOUT, since_time: int | None = None
     ) -> LongpollSubscription:
         """A subscription handle; polling starts when its ``with`` block is entered."""
-        if self._closed:
-            raise RuntimeError("the LongpollConsumer is closed")
-        subscription = LongpollSubscription(
-            category=self.category,
-            base_url=self.base_url,
-            timeout=timeout,
-            since_time=since_time,
-            httpx_client=self._http,
-            backoff_factor=self._backoff_factor,
-            max_backoff=self._max_backoff,
-            queue_size=self._queue_size,
-            on_event=self._on_event,
-            sleep=self._sleep,
-        )
-        self._subscriptions = [s for s in self._subscriptions if not s.closed]
-        self._subscriptions.append(subscription)
-        return subscription
+        args = self._subscription_args(timeout, since_time)
+        return self._track(LongpollSubscription(**args, httpx_client=self._http, sleep=self._sleep))
 
     def close(self) -> None:
         """Stop every subscription made by this consumer (an injected client stays open)."""
-        self._closed = True
-        subscriptions, self._subscriptions = self._subscriptions, []
-        for subscription in subscriptions:
+        for subscription in self._take_subscriptions():
             subscription.close()
 
     def __enter__(self) -> LongpollConsumer:
@@ -545,6 +412,3 @@ class LongpollConsumer:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"<LongpollConsumer category={self.category!r} base_url={self.base_url!r}>"

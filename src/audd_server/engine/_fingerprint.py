@@ -21,9 +21,10 @@ __all__ = ["Fingerprint", "Peaks", "find_peaks", "fingerprint", "pair_peaks", "q
 _WINDOW = np.hanning(P.N_FFT + 2)[1:-1].astype(np.float32)
 _CHUNK_BLOCKS = 128  # ~47 s of frames per chunk
 _MARGIN = 32  # frames of context either side of a chunk (> filter half-widths)
-_CONTRAST_DT = 21  # frames: local level is averaged over ~0.5 s ...
-_CONTRAST_DF = 41  # ... and ~440 Hz, so salience is relative to the local background
-_FLOOR = np.float32(np.log(1e-4))  # ~ -80 dBFS per bin: silence yields no peaks
+_CONTRAST_DT = 21  # frames: the local background level is averaged over ~0.5 s ...
+_CONTRAST_DF = 41  # ... and ~440 Hz; a peak must stand _MIN_CONTRAST above it
+_MIN_CONTRAST = np.float32(0.5)  # natural-log units: ~4.3 dB
+_FLOOR = np.float32(np.log(1e-4))  # ~128 dB below a full-scale sine: digital silence has no peaks
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def _max_filter(a: npt.NDArray[np.float32], dt: int, df: int) -> npt.NDArray[np.
     m = p[:, :n_f].copy()
     for k in range(1, 2 * df + 1):
         np.maximum(m, p[:, k : k + n_f], out=m)
-    out = m[:n_t].copy()
+    out: npt.NDArray[np.float32] = m[:n_t].copy()
     for k in range(1, 2 * dt + 1):
         np.maximum(out, m[k : k + n_t], out=out)
     return out
@@ -81,7 +82,7 @@ def _chunk_peaks(
     local_max = _max_filter(spec, P.PEAK_DT, P.PEAK_DF)
     background = ndimage.uniform_filter(spec, size=(_CONTRAST_DT, _CONTRAST_DF), mode="nearest")
     salience = spec - background
-    is_peak = (spec == local_max) & (spec > _FLOOR) & (salience > 0.5)
+    is_peak = (spec == local_max) & (spec > _FLOOR) & (salience > _MIN_CONTRAST)
     is_peak[: f0 - a] = False
     is_peak[f1 - a :] = False
     t, f = np.nonzero(is_peak)
@@ -90,7 +91,7 @@ def _chunk_peaks(
     sal = spec[t, f] if P.RANK_BY_LEVEL else salience[t, f]
     t = t + a
     block = t // P.BLOCK_FRAMES
-    # Rank peaks inside each block by salience and keep the first `per_block`.
+    # Rank peaks inside each block and keep the first `per_block`.
     order = np.lexsort((-sal, block))
     block_sorted = block[order]
     starts = np.searchsorted(block_sorted, block_sorted, side="left")

@@ -1,4 +1,4 @@
-"""The fingerprint index: segments + delta, offset-histogram voting, significance scoring.
+"""The fingerprint index: segments + delta, offset-histogram voting, weighted-evidence scoring.
 
 Layout of the index directory:
   manifest.json                  segments (name, time_bits), delta logs to replay, tombstones
@@ -46,8 +46,11 @@ I64 = npt.NDArray[np.int64]
 # DEFAULT_MIN_SCORE, with aligned hits from at least MIN_SECONDS distinct seconds of the query.
 # The threshold comes from benchmarks/engine.py: out-of-catalog clips match <= 1 % of the time.
 EVIDENCE_BIN_CAP = 2.0
+# Pseudo-count added to a hash's postings before weighting: in a small catalog a hash seen once
+# is not known to be rare, so it must not weigh as if it were.
+HASH_PRIOR = 3.0
 MIN_SHARPNESS = 1.5
-SCORE_PER_EVIDENCE = 5.0
+SCORE_PER_EVIDENCE = 5.5
 DEFAULT_MIN_SCORE = 50
 MIN_SECONDS = 2
 MIN_ALIGNED = 5
@@ -374,7 +377,7 @@ class Index:
         _, first = np.unique((q_times << 32) | q_hashes.astype(np.int64), return_index=True)
         q_hashes, q_times, q_shift = q_hashes[first], q_times[first], q_shift[first]
         hits = _lookup(snap, q_hashes, q_times, q_shift, allowed)
-        if hits is None:
+        if hits is None or len(hits.doc) == 0:
             return []
         verified = _vote_and_verify(hits, len(x))
         if min_score is None:
@@ -465,7 +468,7 @@ def _lookup(
                 q_times[qi],
                 q_shift[qi],
                 pos + base,
-                (1.0 / np.sqrt(freq[qi])).astype(np.float32),
+                (1.0 / np.sqrt(freq[qi] + HASH_PRIOR)).astype(np.float32),
                 (q_hashes[qi] >> P.F1_SHIFT).astype(np.int64),
             )
         )

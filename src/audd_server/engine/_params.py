@@ -14,9 +14,12 @@ MIN_BIN = 3  # ~32 Hz: below is rumble and DC
 MAX_BIN = 480  # ~5.2 kHz
 
 # Peak picking: a peak is the maximum of its (±PEAK_DT frames, ±PEAK_DF bins) neighbourhood,
-# then only the most salient ones in each block of BLOCK_FRAMES frames are kept.
+# stands out from its local background, and only the strongest ones in each block of
+# BLOCK_FRAMES frames are kept.
 PEAK_DT = 3
 PEAK_DF = 8
+# Rank by level: the loudest partials are the ones that survive added noise. (False ranks by
+# contrast with the local background, which favours quiet isolated partials that noise hides.)
 RANK_BY_LEVEL = True
 BLOCK_FRAMES = 16  # 0.37 s
 REF_PEAKS_PER_BLOCK = 6  # ~16 peaks/s on references
@@ -39,5 +42,5 @@ HASH_SPACE = 1 << 23
 
 # A query hash with more postings than max(MIN, RATIO × average postings per hash value) is
 # skipped: it is common to many songs, so it is slow to look up and says little.
-HASH_FREQ_CAP_MIN = 16
-HASH_FREQ_CAP_RATIO = 40
+HASH_FREQ_CAP_MIN = 64
+HASH_FREQ_CAP_RATIO = 150

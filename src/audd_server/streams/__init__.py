@@ -1,8 +1,17 @@
 """Live stream ingestion: workers that pull stream audio, recognize it and publish events.
 
 `StreamSupervisor` owns one `StreamWorker` thread per stored stream and the callback dispatcher.
-Every event goes to the stream's longpoll category in the event log first, then to the account's
-callback URL (see `_payloads` for the wire shapes and `_settings` for the timing knobs).
+
+- Worker (`_worker`, `_source`): PyAV opens the URL (HTTP/Icecast with ICY metadata, HLS,
+  `.pls`/`.m3u`, local files), decodes to mono at the engine's rate and queries a 10 s window
+  every 2 s of audio (`StreamSettings`), all in its own thread; positions are stream-audio
+  seconds, so a source faster than real time yields the same events.
+- Play tracking (`_tracker`, pure): one report per play — at its end with `play_length`, or at
+  recognition with `callbacks=before` — with close competitors as alternatives; open plays are
+  checkpointed (`_state`) so reconnects and restarts neither repeat nor lose a report.
+- Delivery (`_delivery`, `_payloads`): every event is appended to the stream's longpoll category
+  in the event log first, then queued for a POST to the account's callback URL (per-stream
+  asyncio queue, retries with back-off; AudD's `https://audd.tech/empty/` is never called).
 """
 
 from __future__ import annotations

@@ -100,14 +100,26 @@ def _median(values: Sequence[float]) -> float:
     return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
 
 
+def _consensus(values: Sequence[float], *, prefer_late: bool, tol: float = 0.5) -> float:
+    """Median of the largest group of estimates agreeing within `tol` (ties: earliest group,
+    or latest with `prefer_late`). Windows that hold the song's true edge agree with each other;
+    a stray chance hit, or a sparse passage inside the song, gives a value few windows share."""
+    best: list[float] = []
+    for v in values:
+        group = [x for x in values if abs(x - v) <= tol]
+        later = bool(best) and _median(group) > _median(best)
+        if len(group) > len(best) or (len(group) == len(best) and later == prefer_late):
+            best = group
+    return _median(best)
+
+
 @dataclass
 class _Play:
     """A play being tracked.
 
-    Chance hash hits can stretch a window's aligned span into the neighbouring audio, the more
-    so the less of the song the window holds. So the start is the median over the last few of
-    the windows that saw audio before the song (those holding the most of it), the end the
-    median over the first few of the windows that saw audio after it.
+    Each window that also holds audio from before (after) the song estimates where the song
+    starts (ends); chance hash hits can stretch one window's aligned span into the neighbouring
+    audio, so the play takes the consensus of those estimates (`_consensus`).
     """
 
     track_id: int
@@ -118,8 +130,8 @@ class _Play:
     starts: list[float] = field(default_factory=list)
     starts_done: bool = False
     ends: list[float] = field(default_factory=list)
-    cut: float | None = None
-    """Where the next song was heard to begin (the play ends there at the latest)."""
+    successor: _Play | None = None
+    """The play confirmed right after this one: this one ends where that one begins at latest."""
     hits: int = 1
     votes: int = 0
     """Windows that scored at least `confirm_score`."""
@@ -169,13 +181,12 @@ class _Play:
     @property
     def first(self) -> float:
         """Stream position where the play's audio begins."""
-        return _median(self.starts[-3:]) if self.starts else self.lo
+        return _consensus(self.starts, prefer_late=True) if self.starts else self.lo
 
     @property
     def last(self) -> float:
         """Stream position where the play's audio ends (so far)."""
-        end = _median(self.ends[:3]) if self.ends else self.hi
-        return end if self.cut is None else min(end, self.cut)
+        return _consensus(self.ends, prefer_late=False) if self.ends else self.hi
 
     @property
     def track_first(self) -> float:
@@ -320,7 +331,7 @@ class PlayTracker:
             if self._play is not None:
                 # Keep listening to the old play's tail (it may overlap this window) before
                 # closing it: its end is where its aligned audio stops, or where this one began.
-                self._play.cut = self._start(pending)
+                self._play.successor = pending
                 self._closing.append(self._play)
             if self._resume is not None:
                 events += self.close_resumed(pos)
@@ -451,9 +462,12 @@ class PlayTracker:
 
     def _end(self, play: _Play) -> float:
         duration = self._duration_of(play.track_id) if self._duration_of else None
+        end = play.last
         if duration and duration - play.track_last <= self.s.start_snap_seconds:
-            return play.anchor + duration  # heard to (nearly) its last note: it ended with it
-        return play.last
+            end = play.anchor + duration  # heard to (nearly) its last note: it ended with it
+        if play.successor is not None:
+            end = min(end, self._start(play.successor))
+        return end
 
     def _finish(self, play: _Play, pos: float) -> list[PlayEvent]:
         self._recent.append(play)

@@ -113,3 +113,29 @@ def test_read_tags_of_untagged_file_is_empty(tmp_path: Path, song: np.ndarray) -
     path = tmp_path / "plain.wav"
     write_audio(path, song[:44100], 44100)
     assert read_tags(path) == {}
+
+
+def test_decode_takes_the_audio_of_a_video_file() -> None:
+    import av
+
+    buf = io.BytesIO()
+    tone = (0.3 * np.sin(np.arange(88200) / 44100 * 2 * np.pi * 440)).astype(np.float32)
+    with av.open(buf, "w", format="mp4") as container:
+        video = container.add_stream("mpeg4", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        audio = container.add_stream("aac", rate=44100)
+        audio.layout = "mono"
+        for i in range(20):
+            frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
+            frame.pts = i
+            container.mux(video.encode(frame))
+        pcm = av.AudioFrame.from_ndarray(tone[None, :], format="flt", layout="mono")
+        pcm.sample_rate = 44100
+        for chunk in av.AudioResampler(format="fltp", layout="mono", rate=44100).resample(pcm):
+            container.mux(audio.encode(chunk))
+        container.mux(audio.encode(None))
+        container.mux(video.encode(None))
+    buf.seek(0)
+    out = decode_audio(buf)
+    assert abs(len(out) / SAMPLE_RATE - 2.0) < 0.1
+    assert 0.25 < float(np.abs(out).max()) < 0.4

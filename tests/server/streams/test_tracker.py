@@ -101,7 +101,9 @@ def test_weak_matches_need_agreeing_windows_and_strays_are_ignored() -> None:
     # Moderate but consistent: believed after `confirm_windows` windows.
     moderate = [Seg(5, 0, 60, score=S.confirm_score + 5)]
     events = run(PlayTracker(before=True), moderate, until=90)
-    assert [(e.track_id, e.decided_at) for e in events] == [(5, 6.0)]
+    first_window = S.min_window_seconds
+    expected = first_window + (S.confirm_windows - 1) * S.hop_seconds
+    assert [(e.track_id, e.decided_at) for e in events] == [(5, expected)]
 
 
 def test_close_competitor_on_the_same_audio_is_an_alternative() -> None:
@@ -212,3 +214,25 @@ def test_music_monitor_counts_from_the_last_music() -> None:
     assert mon.feed(4.0, music=True) is None
     assert mon.feed(13.0, music=False) is None
     assert mon.feed(14.0, music=False) == "no_music"
+
+
+def test_sparse_passage_before_the_end_and_stray_late_hits_do_not_move_the_end() -> None:
+    # Song 1 carries no hashes over [25, 27.5) (a quiet passage), then plays on until 29.
+    def song1(ws: float, we: float) -> list[M]:
+        parts = [(max(a, ws), min(b, we)) for a, b in ((0.0, 25.0), (27.5, 29.0))]
+        parts = [(a, b) for a, b in parts if b > a]
+        if sum(b - a for a, b in parts) < 1.5:
+            return []
+        return [M(1, 100, ws, parts[0][0] - ws, parts[-1][1] - ws)]
+
+    extra: dict[float, list[M]] = {}
+    end = S.min_window_seconds
+    while end <= 100:
+        extra[round(end, 3)] = song1(max(0.0, end - S.window_seconds), end)
+        end += S.hop_seconds
+    # One late window claims song 1 went on to 34 (chance hits in song 2's audio).
+    extra[36.0] = [M(1, 80, 26.0, 0.0, 8.0)]
+    events = run(PlayTracker(before=False), [Seg(2, 29, 60)], until=100, extra=extra)
+    assert [e.track_id for e in events] == [1, 2]
+    assert events[0].end == pytest.approx(29, abs=0.01)
+    assert events[1].start == pytest.approx(29, abs=0.01)

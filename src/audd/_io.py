@@ -1,7 +1,7 @@
 """I/O helpers both shells share: opening a source per attempt, streaming the upload body,
 building each attempt's request parts, dispatching ``on_event`` hooks and debug logging.
 
-The async shell imports this module too; only the byte iterators differ (sync vs async).
+Neither sync nor async: only the body iterators differ (``content`` / ``acontent``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = [
     "AttemptParts",
     "PreparedSource",
     "build_attempt",
+    "dispatch_event",
     "emit_event",
     "logger",
 ]
@@ -235,7 +236,16 @@ def emit_event(
         "retry_class": spec.retry_class.value,
     }
     extras.update(fields.pop("extras", {}))
+    dispatch_event(
+        hook, AudDEvent(kind=kind, method=spec.api_method, url=url, extras=extras, **fields)
+    )
+
+
+def dispatch_event(hook: Callable[[AudDEvent], Any] | None, event: AudDEvent) -> None:
+    """Call ``on_event`` with ``event``; a failing hook is logged at DEBUG and ignored."""
+    if hook is None:
+        return
     try:
-        hook(AudDEvent(kind=kind, method=spec.api_method, url=url, extras=extras, **fields))
+        hook(event)
     except Exception:
         logger.debug("on_event hook raised; ignored", exc_info=True)
