@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -218,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         f"SNR {args.snr:g} dB, MP3 64 kbit/s"
     )
 
-    ooc = ooc_program(args.ooc_minutes, unknown_seed=10_000)
+    ooc = ooc_program(args.ooc_minutes, unknown_seed=10_000 + 1000 * (args.seed - 7))
     ooc = with_noise(ooc, args.snr, nrng)
     ooc_path = tmp / "ooc.mp3"
     write_audio(ooc_path, ooc, RATE, bitrate=64000)
@@ -342,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             f" s, max {max(lags):.2f} s"
         )
     index.close()
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

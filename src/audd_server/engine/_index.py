@@ -61,6 +61,8 @@ AUTO_COMPACT_POSTINGS = 2_000_000  # delta size that triggers a background compa
 MAX_SEGMENT_TIERS = 8
 
 _MANIFEST = "manifest.json"
+# Recorded in the manifest: hashes from other analysis settings would silently never match.
+_PARAMS = {"sample_rate": P.SAMPLE_RATE, "n_fft": P.N_FFT, "hop": P.HOP}
 _OFF_BIAS = 1 << 31
 
 
@@ -114,6 +116,11 @@ class Index:
         self._bg: threading.Thread | None = None
 
         manifest = self._read_manifest()
+        if manifest.get("params", _PARAMS) != _PARAMS:
+            raise ValueError(
+                f"index in {self._dir} was built with analysis parameters {manifest['params']},"
+                f" this engine uses {_PARAMS}: rebuild it from the catalog"
+            )
         self._segments: list[tuple[str, Postings]] = [
             (s["name"], Postings.load(self._dir, s["name"], int(s["time_bits"])))
             for s in manifest["segments"]
@@ -156,7 +163,7 @@ class Index:
     def _write_manifest(self) -> None:
         data = {
             "version": 1,
-            "params": {"sample_rate": P.SAMPLE_RATE, "n_fft": P.N_FFT, "hop": P.HOP},
+            "params": _PARAMS,
             "segments": [{"name": n, "time_bits": s.time_bits} for n, s in self._segments],
             "logs": self._logs,
             "tombstones": sorted(self._tombstones),

@@ -252,3 +252,15 @@ def test_query_with_everything_hidden_returns_nothing(
     q = clip(catalog[1], 5.0, 8.0)
     assert index.query(q, allowed=lambda ids: np.zeros(len(ids), bool), min_score=0) == []
     assert index.query(q, limit=0) == []
+
+
+def test_index_from_other_analysis_settings_is_refused(index_dir: Path) -> None:
+    import json
+
+    Index(index_dir).close()
+    manifest = index_dir / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["params"]["hop"] = 512
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="rebuild"):
+        Index(index_dir)
