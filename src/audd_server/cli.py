@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--public-url", default=None, help="base URL used in song links")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--allow-local-streams",
+        action="store_true",
+        help="accept file:// URLs and absolute paths as stream URLs (for testing)",
+    )
 
     token = sub.add_parser(
         "token",
@@ -134,7 +139,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     from audd_server.api import create_app
 
-    settings = _settings(args, host=args.host, port=args.port, public_url=args.public_url)
+    settings = _settings(
+        args,
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        allow_local_streams=args.allow_local_streams,
+    )
     app = create_app(settings)
     print(f"audd-server: data in {settings.data_dir}", file=sys.stderr)
     print(

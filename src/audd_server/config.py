@@ -11,6 +11,8 @@ from pathlib import Path
 
 import platformdirs
 
+from audd_server.streams._settings import StreamSettings
+
 DATA_DIR_ENV = "AUDD_SERVER_DATA_DIR"
 
 # Standard recognition: the real service rejects uploads above 10 MB and analyses 25 s.
@@ -49,6 +51,11 @@ class Settings:
     events_max_age_seconds: float = 7 * 24 * 3600.0
     # Create the `test` token (free plan) when the database is new.
     create_test_token: bool = True
+    # Live-stream timing knobs (window, hop, 651 period, back-off).
+    streams: StreamSettings = field(default_factory=StreamSettings)
+    # Accept `file://` URLs and absolute paths in addStream/setStreamUrl. Off by default: it lets
+    # any token holder make the server read local files.
+    allow_local_streams: bool = False
 
     @property
     def db_path(self) -> Path:

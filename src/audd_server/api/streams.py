@@ -25,8 +25,16 @@ LONGPOLL_MAX_TIMEOUT = 90
 STREAM_SCHEMES = ("http", "https", "twitch", "youtube", "youtube-ch")
 
 
-def _check_stream_url(url: str) -> None:
+def _check_stream_url(call: Call, url: str) -> None:
     parts = urlsplit(url)
+    if parts.scheme == "file" or (not parts.scheme and url.startswith("/")):
+        if call.ctx.settings.allow_local_streams:
+            return
+        raise ApiError(
+            600,
+            "local files are not accepted as stream URLs "
+            "(start the server with --allow-local-streams).",
+        )
     if parts.scheme not in STREAM_SCHEMES or not (parts.netloc or parts.path):
         raise ApiError(600, "the stream URL is not a valid http(s) URL or shortcut.")
 
@@ -64,7 +72,7 @@ async def add_stream(call: Call) -> Any:
     account = call.authenticate()
     radio_id = call.get_int("radio_id")
     url = call.require("url")
-    _check_stream_url(url)
+    _check_stream_url(call, url)
     callbacks = call.get("callbacks")
     if callbacks is not None and callbacks != "before":
         raise ApiError(INVALID_PARAM, "the `callbacks` parameter can only be `before`.")
@@ -82,7 +90,7 @@ async def set_stream_url(call: Call) -> Any:
     account = call.authenticate()
     radio_id = call.get_int("radio_id")
     url = call.require("url")
-    _check_stream_url(url)
+    _check_stream_url(call, url)
     if not call.ctx.streams.set_url(account.id, radio_id, url):
         raise ApiError(INVALID_PARAM, f"there is no stream with radio_id {radio_id}.")
     await _notify(call.ctx, "updated", account, radio_id)
