@@ -2,7 +2,9 @@
 
 Builds a catalog of N synthetic tracks, starts `python -m audd_server serve` on a loopback port
 (a separate process, like a real deployment), then POSTs 10-second MP3 clips to `/` and prints
-latency percentiles (sequential and concurrent), throughput and accuracy. With
+latency percentiles (sequential and concurrent), throughput and accuracy. The same clips are
+first recognized in-process (decode + `ServerContext.match`, what a request does minus HTTP) as
+the baseline the HTTP figures are compared with. With
 `--enterprise-minutes`, also uploads long files to `/enterprise/` and prints the server's peak
 RSS per file length (it should not grow with the length: uploads are spooled to disk and decoded
 12 s at a time).
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import io
 import os
 import random
 import socket
@@ -31,7 +34,7 @@ import psutil
 
 from audd_server.config import Settings
 from audd_server.context import ServerContext
-from audd_server.engine import SAMPLE_RATE
+from audd_server.engine import SAMPLE_RATE, decode_audio
 from audd_server.store import ingest
 from audd_server.synth import encode_audio, synth_track
 
@@ -55,6 +58,33 @@ def build(data_dir: Path, n: int, seconds: float) -> None:
         ctx.accounts.create(plan="enterprise", token=TOKEN)
         dt = time.perf_counter() - t0
         print(f"catalog: {n} tracks x {seconds:.0f} s enrolled in {dt:.1f} s (incl. synthesis)")
+    finally:
+        ctx.close()
+
+
+def in_process(data_dir: Path, clips: list[tuple[int, bytes]]) -> float:
+    """Decode + match each clip without HTTP; prints the figures and returns the p50 (s)."""
+    ctx = ServerContext.open(Settings(data_dir=data_dir))
+    try:
+        account = ctx.accounts.by_token(TOKEN)
+        assert account is not None
+
+        def one(item: tuple[int, bytes]) -> tuple[float, bool]:
+            i, data = item
+            t0 = time.perf_counter()
+            samples = decode_audio(io.BytesIO(data), duration=ctx.settings.recognize_seconds)
+            matches = ctx.match(samples, account, limit=3)
+            track = ctx.track(matches[0].track_id) if matches else None
+            return time.perf_counter() - t0, track is not None and track.title == f"Song {i}"
+
+        for item in clips[:5]:  # warm-up
+            one(item)
+        t0 = time.perf_counter()
+        runs = [one(item) for item in clips]
+        wall = time.perf_counter() - t0
+        latencies = [d for d, _ in runs]
+        report("in-process (decode + match)", latencies, wall, sum(ok for _, ok in runs))
+        return percentile(latencies, 50)
     finally:
         ctx.close()
 
@@ -162,6 +192,8 @@ def main() -> int:
         clips = [(i, encoded[q]) for q, (i, _) in enumerate(picks)]
         print(f"queries: {len(clips)} clips of {args.clip_seconds:.0f} s MP3 (44.1 kHz mono)")
 
+        base_p50 = in_process(data_dir, clips)
+
         port = free_port()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         cmd = [sys.executable, "-m", "audd_server", "serve", "--data-dir", str(data_dir)]
@@ -194,6 +226,8 @@ def main() -> int:
                 seq = [one(http, item) for item in clips]
                 wall = time.perf_counter() - t0
             report("sequential", [d for d, _ in seq], wall, sum(ok for _, ok in seq))
+            http_p50 = percentile([d for d, _ in seq], 50)
+            print(f"sequential HTTP p50 / in-process p50 = {http_p50 / base_p50:.2f}")
 
             limits = httpx.Limits(max_connections=args.concurrency)
             with httpx.Client(base_url=base, timeout=120, limits=limits) as http:

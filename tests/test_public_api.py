@@ -51,6 +51,12 @@ EXPECTED_ALL = {
     "StreamCallbackNotification",
     # metadata
     "__version__",
+    # aliases keeping code written for the older official SDK working
+    "AppleMusicMetadata",
+    "SpotifyMetadata",
+    "DeezerMetadata",
+    "NapsterMetadata",
+    "StreamingProvider",
 }
 
 
@@ -115,3 +121,31 @@ def test_version_matches_pyproject() -> None:
     match = re.search(r'^version = "([^"]+)"', pyproject, re.MULTILINE)
     assert match is not None
     assert audd.__version__ == match.group(1)
+
+
+def test_namespaces_and_their_methods_are_concretely_typed() -> None:
+    # An earlier client typed its namespaces ``Any``: no completion, no checking.
+    import typing
+
+    from audd._async._namespaces import AsyncAdvanced, AsyncCustomCatalog
+    from audd._async._streams import AsyncStreams
+    from audd._sync._namespaces import Advanced, CustomCatalog
+    from audd._sync._streams import Streams
+
+    expected = {
+        audd.AudD: {"streams": Streams, "custom_catalog": CustomCatalog, "advanced": Advanced},
+        audd.AsyncAudD: {
+            "streams": AsyncStreams,
+            "custom_catalog": AsyncCustomCatalog,
+            "advanced": AsyncAdvanced,
+        },
+    }
+    for client_cls, namespaces in expected.items():
+        hints = typing.get_type_hints(client_cls)
+        for attribute, namespace_cls in namespaces.items():
+            assert hints[attribute] is namespace_cls, (client_cls, attribute)
+            for name, method in inspect.getmembers(namespace_cls, inspect.isfunction):
+                if name.startswith("_"):
+                    continue
+                returns = method.__annotations__.get("return")
+                assert returns not in (None, "Any", typing.Any), f"{namespace_cls.__name__}.{name}"

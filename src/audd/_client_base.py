@@ -135,6 +135,11 @@ class ClientBase(Generic[HttpT]):
         self._headers = {} if _is_custom_ua(explicit_ua, ua) else {"User-Agent": ua}
         self._random: Callable[[], float] = random.random
 
+    @property
+    def api_token(self) -> str:
+        """The token new calls use (read-only; rotate it with `set_api_token`)."""
+        return self._current_token()
+
     def set_api_token(self, api_token: str) -> None:
         """Use ``api_token`` for subsequent calls; in-flight calls finish on the previous one."""
         token = validate_token(api_token)

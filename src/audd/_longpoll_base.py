@@ -182,7 +182,14 @@ class ConsumerBase(Generic[SubT]):
         max_backoff: float,
         queue_size: int,
         on_event: Callable[[AudDEvent], Any] | None,
+        max_retries: int | None = None,
     ) -> None:
+        # ``max_retries`` is accepted so code written for the older official SDK runs; it
+        # bounded that client's retries, while transient failures here reconnect until closed.
+        if max_retries is not None and (
+            isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0
+        ):
+            raise ValueError(f"max_retries must be a non-negative integer, got {max_retries!r}")
         self.category = validate_category(category)
         self.base_url = validate_base_url(base_url, os.environ.get(ENV_BASE_URL), DEFAULT_BASE_URL)
         if httpx_client is not None and not isinstance(httpx_client, self._http_type):

@@ -103,6 +103,24 @@ class StreamsBase(Generic[ClientT]):
             "rand": client._random,
         }
 
+    @staticmethod
+    def _longpoll_target(
+        stream: object, radio_id: int | None, category: str | None
+    ) -> tuple[int | None, str | None]:
+        """Fold the positional argument of ``longpoll`` into ``radio_id`` / ``category``.
+
+        ``longpoll("abc123def")`` (a category, as the older official SDK took it) and
+        ``longpoll(1)`` (a radio id) both work; keywords stay strict (``radio_id="1"`` is a
+        ``TypeError``).
+        """
+        if stream is None:
+            return radio_id, category
+        if radio_id is not None or category is not None:
+            raise TypeError("pass the stream once: positionally, or as radio_id= or category=")
+        if isinstance(stream, str):
+            return None, stream
+        return stream, None  # type: ignore[return-value]  # validated as an int later
+
     def _resolve_category(self, radio_id: object, category: object) -> str:
         if (radio_id is None) == (category is None):
             raise TypeError("pass exactly one of radio_id= or category=")

@@ -120,6 +120,11 @@ class AudDCustomCatalogAccessError(AudDSubscriptionError):
     Contact api@audd.io to enable it.
     """
 
+    @property
+    def server_message(self) -> str:
+        """The server's own ``error_message`` (the older official SDK's attribute)."""
+        return self.message
+
 
 class AudDInvalidRequestError(AudDAPIError):
     """The request is malformed: missing source, bad URL, bad parameter (50, 51, 6xx, 70x, 906)."""
@@ -155,6 +160,11 @@ class AudDServerError(AudDAPIError):
 
 class AudDConnectionError(AudDError):
     """The request did not complete at the network level; ``__cause__`` is the httpx error."""
+
+    @property
+    def original(self) -> BaseException | None:
+        """The underlying httpx exception (``__cause__``; the older official SDK's attribute)."""
+        return self.__cause__
 
 
 class AudDTimeoutError(AudDConnectionError):

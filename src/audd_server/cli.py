@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
             "then the --metadata table (CSV with a `file` column, or JSON keyed by file name), "
             "then the flags. Sidecars and tables may also carry `lyrics`, `song_link` and "
             "provider blocks (apple_music, spotify, deezer, napster, musicbrainz) as JSON. "
-            "A running server sees the new tracks after a restart."
+            "A server running on the same data directory recognizes the new tracks from its "
+            "next request on (so does `catalog remove`)."
         ),
     )
     add.add_argument("paths", nargs="+", type=Path)

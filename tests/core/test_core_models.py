@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 
 from audd._core._modelbase import SongMetadata, lis_tn_url
 from audd._core._models import EnterpriseMatch, LyricsResult, RecognitionResult, parse_clock
+from audd._core._stream_models import StreamCallbackSong
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -158,13 +160,46 @@ def test_preview_order() -> None:
     assert RecognitionResult.model_validate(data).preview_url() == data["spotify"]["preview_url"]
 
 
-def test_pretty_print() -> None:
-    song = RecognitionResult.model_validate(fixture_result("recognize_basic"))
-    assert song.pretty_print() == (
-        "Tears For Fears — Everybody Wants To Rule The World "
-        "(Songs From The Big Chair, 2014-11-10) @ 00:56 https://lis.tn/NbkVb"
+PRETTY_BASIC = (
+    "Tears For Fears — Everybody Wants To Rule The World "
+    "(Songs From The Big Chair, 2014-11-10) @ 00:56 https://lis.tn/NbkVb"
+)
+
+
+def test_pretty_print_prints_the_full_state_like_the_older_client(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Code written for the older official client calls ``result.pretty_print()`` (or
+    # ``pretty_print(stream=f)``) as a statement and expects the whole model, extras included,
+    # as indented JSON on the stream.
+    data = {**fixture_result("recognize_basic"), "brand_new_field": {"x": 1}}
+    song = RecognitionResult.model_validate(data)
+    returned = song.pretty_print()
+    printed = capsys.readouterr().out
+    assert printed == returned + "\n"
+    assert json.loads(printed) == json.loads(song.model_dump_json())
+    assert json.loads(printed)["brand_new_field"] == {"x": 1}
+    assert printed.startswith("{\n  ")
+    sink = io.StringIO()
+    assert song.pretty_print(stream=sink) == returned
+    assert sink.getvalue() == returned + "\n"
+    assert capsys.readouterr().out == ""
+    match = EnterpriseMatch.model_validate(
+        {"score": 81, "chunk_offset": "00:12", "start_offset": 5}
     )
-    assert "score 81" in EnterpriseMatch.model_validate({"score": 81}).pretty_print()
+    assert json.loads(match.pretty_print(stream=io.StringIO()))["start_seconds"] == 12.005
+
+
+def test_str_is_one_readable_line_without_printing(capsys: pytest.CaptureFixture[str]) -> None:
+    song = RecognitionResult.model_validate(fixture_result("recognize_basic"))
+    assert str(song) == PRETTY_BASIC
+    assert f"{song}" == PRETTY_BASIC
+    assert repr(song).startswith("RecognitionResult(artist='Tears For Fears'")
+    assert "[score 81]" in str(EnterpriseMatch.model_validate({"score": 81}))
+    callback_song = StreamCallbackSong.model_validate({"artist": "A", "title": "T", "score": 9})
+    assert str(callback_song) == "A — T [score 9]"
+    assert str(RecognitionResult.model_validate({})) == "(unknown song)"
+    assert capsys.readouterr().out == ""
 
 
 @pytest.mark.parametrize(

@@ -108,7 +108,7 @@ def test_enterprise_fixture_with_isrc_upc(twin: Twin) -> None:
     assert (match.isrc, match.upc, match.score) == ("GBUM71403885", "00602547037169", 81)
     assert match.thumbnail_url == "https://lis.tn/NbkVb?thumb"
     assert match.streaming_urls()["spotify"] == "https://lis.tn/NbkVb?spotify"
-    assert "Tears For Fears" in match.pretty_print()
+    assert "Tears For Fears" in str(match)
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import tracemalloc
 from pathlib import Path
 
+import httpx
 import pytest
 from sdk_helpers import Recorder, Twin, field_map, load_fixture, ok
 
@@ -269,3 +271,38 @@ def test_recognize_directory_path_raises_before_request(twin: Twin, tmp_path: Pa
     with pytest.raises(IsADirectoryError):
         twin.run(twin.client(rec).recognize(tmp_path))
     assert rec.requests == []
+
+
+class _DrainingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Reads the request body chunk by chunk and keeps only its length (like a real server)."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for chunk in request.stream:  # type: ignore[union-attr]
+            self.received += len(chunk)
+        return ok({"status": "success", "result": None})
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        async for chunk in request.stream:  # type: ignore[union-attr]
+            self.received += len(chunk)
+        return ok({"status": "success", "result": None})
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_buffer_upload_makes_no_copy_of_the_payload(twin: Twin, kind: type) -> None:
+    # Earlier clients held 2-3x a bytes source in memory while uploading it.
+    payload = kind(os.urandom(16 * 1024 * 1024))
+    transport = _DrainingTransport()
+    client = twin.client(transport)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        baseline = tracemalloc.get_traced_memory()[0]
+        twin.run(client.recognize(payload))
+        peak = tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        tracemalloc.stop()
+    assert transport.received > len(payload)  # the whole file part went out
+    assert peak < len(payload) // 10, f"peak {peak} bytes for a {len(payload)}-byte upload"

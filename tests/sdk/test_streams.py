@@ -337,7 +337,7 @@ def test_parse_callback_result_in_every_body_form(twin: Twin, form: str) -> None
     assert match.raw_response == body
     assert match.song.thumbnail_url == "https://lis.tn/LiveFastPUBGM?thumb"
     assert match.song.streaming_url("spotify") == "https://lis.tn/LiveFastPUBGM?spotify"
-    assert "Live Fast" in match.song.pretty_print()
+    assert "Live Fast" in str(match.song)
 
 
 def test_parse_callback_notification(twin: Twin) -> None:

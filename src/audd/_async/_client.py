@@ -43,6 +43,13 @@ class AsyncAudD(ClientBase[httpx.AsyncClient]):
             https://enterprise.audd.io.
     """
 
+    streams: AsyncStreams
+    """Live streams: callbacks, longpoll, stream management."""
+    custom_catalog: AsyncCustomCatalog
+    """Your private fingerprint catalog (special access)."""
+    advanced: AsyncAdvanced
+    """Lyrics search and raw access to endpoints without typed wrappers."""
+
     _http_type = httpx.AsyncClient
     _http_type_error = "httpx_client must be an httpx.AsyncClient (use AudD for Client)"
 
@@ -68,11 +75,8 @@ class AsyncAudD(ClientBase[httpx.AsyncClient]):
         )
         self._sleep: Callable[[float], Awaitable[object]] = anyio.sleep
         self.streams = AsyncStreams(self)
-        """Live streams: callbacks, longpoll, stream management."""
         self.custom_catalog = AsyncCustomCatalog(self)
-        """Your private fingerprint catalog (special access)."""
         self.advanced = AsyncAdvanced(self)
-        """Lyrics search and raw access to endpoints without typed wrappers."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 

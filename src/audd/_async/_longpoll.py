@@ -286,6 +286,9 @@ class AsyncLongpollConsumer(ConsumerBase[AsyncLongpollSubscription]):
             async with consumer.iterate(timeout=30) as poll:
                 async for match in poll.matches:
                     print(match.song.artist, "—", match.song.title)
+
+    Transient failures reconnect with capped backoff until the consumer is closed;
+    ``max_retries`` is accepted only so code written for the older official SDK runs.
     """
 
     _http_type = httpx.AsyncClient
@@ -301,6 +304,7 @@ class AsyncLongpollConsumer(ConsumerBase[AsyncLongpollSubscription]):
         max_backoff: float = BACKOFF_CAP_SECONDS,
         queue_size: int = LONGPOLL_QUEUE_SIZE,
         on_event: Callable[[AudDEvent], Any] | None = None,
+        max_retries: int | None = None,
     ) -> None:
         super().__init__(
             category,
@@ -310,6 +314,7 @@ class AsyncLongpollConsumer(ConsumerBase[AsyncLongpollSubscription]):
             max_backoff=max_backoff,
             queue_size=queue_size,
             on_event=on_event,
+            max_retries=max_retries,
         )
         self._http = httpx_client
         self._sleep: Callable[[float], Awaitable[Any]] | None = None

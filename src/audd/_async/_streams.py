@@ -127,8 +127,10 @@ class AsyncStreams(StreamsBase["AsyncAudD"]):
 
     async def longpoll(
         self,
-        radio_id: int | None = None,
+        stream: int | str | None = None,
+        /,
         *,
+        radio_id: int | None = None,
         category: str | None = None,
         timeout: int = LONGPOLL_DEFAULT_TIMEOUT,
         since_time: int | None = None,
@@ -143,6 +145,8 @@ class AsyncStreams(StreamsBase["AsyncAudD"]):
                     print(match.song.artist, "—", match.song.title)
 
         Args:
+            stream: positionally, a ``radio_id`` (int) or a ``category`` (str), as the older
+                official SDK's ``longpoll(category)``; or by keyword, exactly one of:
             radio_id: the stream to follow (its category is derived from your token), or
             category: a category from ``streams.list()`` / ``derive_longpoll_category``.
             timeout: seconds each poll is held open by the server, 1..90.
@@ -150,6 +154,7 @@ class AsyncStreams(StreamsBase["AsyncAudD"]):
             skip_callback_check: skip the one-time check that a callback URL is configured
                 (without one, longpoll never receives events).
         """
+        radio_id, category = self._longpoll_target(stream, radio_id, category)
         flow = self._longpoll_flow(radio_id, category, timeout, since_time, skip_callback_check)
         args = await self._drive(flow)
         client = self._client

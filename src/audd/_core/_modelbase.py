@@ -7,6 +7,7 @@ whole response or vanishing. Pure data, no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,6 +33,7 @@ __all__ = [
     "Spotify",
     "StreamingLinksMixin",
     "lis_tn_url",
+    "set_pretty_writer",
 ]
 
 # Bound on repair rounds: each round moves at least one offending top-level key aside.
@@ -314,6 +316,23 @@ def lis_tn_url(song_link: str | None, key: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
+PrettyWriter = Callable[[str, Any], None]
+"""Writes `pretty_print` text to a ``stream`` (``None``: standard output)."""
+
+_PRETTY_WRITER: dict[str, PrettyWriter] = {}
+
+
+def set_pretty_writer(writer: PrettyWriter | None) -> None:
+    """Install how `pretty_print` outputs its text; `audd.models` installs ``print``.
+
+    The output is I/O, so it lives outside ``_core``: here it is only a hook.
+    """
+    if writer is None:
+        _PRETTY_WRITER.pop("write", None)
+    else:
+        _PRETTY_WRITER["write"] = writer
+
+
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -372,8 +391,29 @@ class StreamingLinksMixin:
             return deezer.preview
         return None
 
-    def pretty_print(self) -> str:
-        """One human-readable line: ``Artist — Title (Album, date) @ timecode [score] link``."""
+    def pretty_print(self, *, stream: Any = None) -> str:
+        """Print the full model state, typed fields and extras, as indented JSON.
+
+        Compatible with the older official client: it prints to ``stream`` (default
+        ``sys.stdout``), so ``result.pretty_print()`` written for it works unchanged. The
+        printed JSON is also returned (without the final newline). For one readable line, use
+        ``str(result)`` (``Artist — Title (Album, date) @ timecode [score] link``), which
+        prints nothing. The printing is installed by `audd.models`: this module does no I/O.
+        """
+        text = self.model_dump_json(indent=2)  # type: ignore[attr-defined]
+        writer = _PRETTY_WRITER.get("write")
+        if writer is not None:
+            writer(text, stream)
+        return str(text)
+
+    def __str__(self) -> str:
+        """One readable line: ``Artist — Title (Album, date) @ timecode [score] link``.
+
+        ``repr()`` keeps pydantic's field-by-field form; `pretty_print` prints everything.
+        """
+        return self._pretty_line()
+
+    def _pretty_line(self) -> str:
         artist = getattr(self, "artist", None)
         title = getattr(self, "title", None)
         head = " — ".join(str(part) for part in (artist, title) if part) or "(unknown song)"

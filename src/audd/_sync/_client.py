@@ -43,6 +43,13 @@ class AudD(ClientBase[httpx.Client]):
             https://enterprise.audd.io.
     """
 
+    streams: Streams
+    """Live streams: callbacks, longpoll, stream management."""
+    custom_catalog: CustomCatalog
+    """Your private fingerprint catalog (special access)."""
+    advanced: Advanced
+    """Lyrics search and raw access to endpoints without typed wrappers."""
+
     _http_type = httpx.Client
     _http_type_error = "httpx_client must be an httpx.Client (use AsyncAudD for AsyncClient)"
 
@@ -68,11 +75,8 @@ class AudD(ClientBase[httpx.Client]):
         )
         self._sleep: Callable[[float], object] = time.sleep
         self.streams = Streams(self)
-        """Live streams: callbacks, longpoll, stream management."""
         self.custom_catalog = CustomCatalog(self)
-        """Your private fingerprint catalog (special access)."""
         self.advanced = Advanced(self)
-        """Lyrics search and raw access to endpoints without typed wrappers."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 

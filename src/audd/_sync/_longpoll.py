@@ -362,6 +362,9 @@ class LongpollConsumer(ConsumerBase[LongpollSubscription]):
             with consumer.iterate(timeout=30) as poll:
                 for match in poll.matches:
                     print(match.song.artist, "—", match.song.title)
+
+    Transient failures reconnect with capped backoff until the consumer is closed;
+    ``max_retries`` is accepted only so code written for the older official SDK runs.
     """
 
     _http_type = httpx.Client
@@ -377,6 +380,7 @@ class LongpollConsumer(ConsumerBase[LongpollSubscription]):
         max_backoff: float = BACKOFF_CAP_SECONDS,
         queue_size: int = LONGPOLL_QUEUE_SIZE,
         on_event: Callable[[AudDEvent], Any] | None = None,
+        max_retries: int | None = None,
     ) -> None:
         super().__init__(
             category,
@@ -386,6 +390,7 @@ class LongpollConsumer(ConsumerBase[LongpollSubscription]):
             max_backoff=max_backoff,
             queue_size=queue_size,
             on_event=on_event,
+            max_retries=max_retries,
         )
         self._http = httpx_client
         self._sleep: Callable[[float], Any] | None = None

@@ -64,6 +64,76 @@ def _open(source: AudioSource) -> Any:
         ) from exc
 
 
+# Decoded frames (a codec frame is ~20-60 ms) are resampled in batches of about this many
+# seconds: the resampler's cost per call, not per sample, dominated when fed frame by frame.
+_BATCH_SECONDS = 1.0
+# Sample formats PyAV decodes to → numpy dtypes (a trailing "p" means one plane per channel).
+_DTYPES = {
+    "u8": np.uint8,
+    "s16": np.int16,
+    "s32": np.int32,
+    "s64": np.int64,
+    "flt": np.float32,
+    "dbl": np.float64,
+}
+
+
+def _frame_array(frame: Any) -> npt.NDArray[Any]:
+    """A decoded frame's samples as (planes, n) without copying (cheaper than to_ndarray)."""
+    name = frame.format.name
+    planar = name.endswith("p")
+    dtype = _DTYPES[name[:-1] if planar else name]
+    n = frame.samples if planar else frame.samples * len(frame.layout.channels)
+    return np.stack([np.frombuffer(plane, dtype, n) for plane in frame.planes])
+
+
+class _Resampler:
+    """Any decoded layout/format/rate → mono float32 at SAMPLE_RATE, in batches.
+
+    Input frames are gathered until _BATCH_SECONDS are pending, then converted by FFmpeg's
+    resampler in one call. A change of input format mid-stream (chained streams) starts a new
+    resampler instead of failing."""
+
+    def __init__(self) -> None:
+        self._av: Any = None
+        self._key: tuple[str, str, int] | None = None
+        self._parts: list[npt.NDArray[Any]] = []
+        self._pending = 0
+
+    def push(self, frame: Any) -> list[npt.NDArray[np.float32]]:
+        key = (frame.format.name, frame.layout.name, int(frame.sample_rate))
+        out: list[npt.NDArray[np.float32]] = []
+        if key != self._key:
+            out = self.flush()
+            self._key = key
+            self._av = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        self._parts.append(_frame_array(frame))
+        self._pending += frame.samples
+        if self._pending >= _BATCH_SECONDS * key[2]:
+            out += self._convert(final=False)
+        return out
+
+    def flush(self) -> list[npt.NDArray[np.float32]]:
+        """Everything still buffered, including the resampler's own tail."""
+        if self._key is None:
+            return []
+        return self._convert(final=True)
+
+    def _convert(self, *, final: bool) -> list[npt.NDArray[np.float32]]:
+        assert self._key is not None
+        frames: list[Any] = []
+        if self._parts:
+            data = self._parts[0] if len(self._parts) == 1 else np.concatenate(self._parts, 1)
+            batch = av.AudioFrame.from_ndarray(data, format=self._key[0], layout=self._key[1])
+            batch.sample_rate = self._key[2]
+            self._parts, self._pending = [], 0
+            frames += self._av.resample(batch)
+        if final:
+            frames += self._av.resample(None)
+            self._key = None
+        return [f.to_ndarray().reshape(-1).astype(np.float32, copy=False) for f in frames]
+
+
 def iter_audio(
     source: AudioSource, *, block_seconds: float = 12.0, start: float = 0.0
 ) -> Iterator[npt.NDArray[np.float32]]:
@@ -79,7 +149,7 @@ def iter_audio(
         if not streams:
             raise AudioDecodeError(f"cannot decode audio: {_describe(source)} has no audio stream")
         stream = streams[0]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        resampler = _Resampler()
         skip = 0  # samples still to drop before `start`
         if start > 0:
             skip = round(start * SAMPLE_RATE)
@@ -96,8 +166,8 @@ def iter_audio(
         produced = 0
         bad_packets = 0
 
-        def frames() -> Iterator[Any]:
-            nonlocal bad_packets
+        def chunks() -> Iterator[npt.NDArray[np.float32]]:
+            nonlocal bad_packets, first, skip
             for packet in container.demux(stream):
                 try:
                     decoded = packet.decode()
@@ -109,17 +179,16 @@ def iter_audio(
                         ) from exc
                     continue
                 for frame in decoded:
-                    yield from resampler.resample(frame)
-            yield from resampler.resample(None)
+                    if first and seeked:
+                        # After a seek the decoder restarts at a keyframe before `start`.
+                        t = frame.time
+                        skip = max(0, round((start - t) * SAMPLE_RATE)) if t is not None else 0
+                    first = False
+                    yield from resampler.push(frame)
+            yield from resampler.flush()
 
         try:
-            for frame in frames():
-                if first and seeked:
-                    # After a seek the decoder restarts at a keyframe before `start`.
-                    t = frame.time
-                    skip = max(0, round((start - t) * SAMPLE_RATE)) if t is not None else 0
-                first = False
-                pcm = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+            for pcm in chunks():
                 if skip:
                     drop = min(skip, len(pcm))
                     pcm = pcm[drop:]

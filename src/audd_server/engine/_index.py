@@ -11,7 +11,11 @@ switches to a fresh log; the manifest is replaced atomically at each step, listi
 still needed, so a crash at any point loses nothing.
 
 Concurrency: queries take a snapshot (a tuple of immutable structures) under a short lock and
-then run lock-free; adds build the new delta outside the lock and swap it in.
+then run lock-free. Several processes may open one directory (a server and `audd-server catalog
+add`): writers append under an `flock` on `index.lock` after catching up with the log, so every
+process applies the same records in the same order; compactions take `compact.lock` too. Each
+process sees the others' changes through `refresh()` (two `stat` calls when nothing changed),
+which every query runs first.
 """
 
 from __future__ import annotations
@@ -30,7 +34,16 @@ import numpy.typing as npt
 
 from . import _params as P
 from ._fingerprint import fingerprint, query_fingerprints
-from ._store import DocRecord, LogRecord, Postings, append_record, read_log
+from ._store import (
+    DocRecord,
+    FileLock,
+    FileSig,
+    LogRecord,
+    Postings,
+    append_record,
+    file_sig,
+    read_log,
+)
 
 __all__ = ["DEFAULT_MIN_SCORE", "Index", "Match"]
 
@@ -61,6 +74,8 @@ AUTO_COMPACT_POSTINGS = 2_000_000  # delta size that triggers a background compa
 MAX_SEGMENT_TIERS = 8
 
 _MANIFEST = "manifest.json"
+_LOCK = "index.lock"  # flock: log appends, manifest swaps and file retirement, all processes
+_COMPACT_LOCK = "compact.lock"  # flock: held for a whole compaction
 # Recorded in the manifest: hashes from other analysis settings would silently never match.
 _PARAMS = {"sample_rate": P.SAMPLE_RATE, "n_fft": P.N_FFT, "hop": P.HOP}
 _OFF_BIAS = 1 << 31
@@ -104,52 +119,47 @@ class _Hits:
 
 
 class Index:
-    """Thread-safe landmark index stored in one directory."""
+    """Thread-safe landmark index stored in one directory, shareable between processes."""
 
     def __init__(self, directory: Path | str) -> None:
         self._dir = Path(directory)
         self._dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # guards the structure references and counters
-        self._write_lock = threading.Lock()  # serialises log appends and delta rebuilds
-        self._compact_lock = threading.Lock()  # one compaction at a time
+        # Serialises this process's log appends, delta rebuilds and catch-ups; taken before
+        # `_file_lock`, which does the same between processes.
+        self._write_lock = threading.Lock()
+        self._compact_lock = threading.Lock()  # one compaction at a time in this process ...
+        self._file_lock = FileLock(self._dir / _LOCK)
+        self._compact_file_lock = FileLock(self._dir / _COMPACT_LOCK)  # ... and across them
         self._closed = False
         self._bg: threading.Thread | None = None
 
-        manifest = self._read_manifest()
-        if manifest.get("params", _PARAMS) != _PARAMS:
-            raise ValueError(
-                f"index in {self._dir} was built with analysis parameters {manifest['params']},"
-                f" this engine uses {_PARAMS}: rebuild it from the catalog"
-            )
-        self._segments: list[tuple[str, Postings]] = [
-            (s["name"], Postings.load(self._dir, s["name"], int(s["time_bits"])))
-            for s in manifest["segments"]
-        ]
-        self._next_segment = int(manifest.get("next_segment", len(self._segments) + 1))
-        self._next_log = int(manifest.get("next_log", 1))
-        self._tombstones: set[int] = set(int(d) for d in manifest.get("tombstones", []))
+        self._segments: list[tuple[str, Postings]] = []
+        self._next_segment = 1
+        self._next_log = 1
+        self._next_doc = 0
+        self._tombstones: set[int] = set()
         self._track_docs: dict[int, set[int]] = {}
-        next_doc = 0
-        for _, seg in self._segments:
-            for doc, tid in zip(seg.docs.tolist(), seg.track_ids.tolist(), strict=False):
-                next_doc = max(next_doc, doc + 1)
-                if doc not in self._tombstones:
-                    self._track_docs.setdefault(tid, set()).add(doc)
         self._delta_records: list[DocRecord] = []
-        self._logs: list[str] = list(manifest.get("logs", []))
-        for name in self._logs:
-            records, valid = read_log(self._dir / name)
-            self._truncate(self._dir / name, valid)
-            for rec in records:
-                next_doc = max(next_doc, rec.doc + 1)
-                self._apply(rec)
-        self._next_doc = next_doc
+        self._delta = Postings.empty()
         self._frozen: Postings | None = None
-        self._delta = Postings.build(self._delta_records, wide=True)
-        if not self._logs:
-            self._logs = [self._new_log_name()]
-            self._write_manifest()
-        self._log_fh: BinaryIO = open(self._dir / self._logs[-1], "ab")  # noqa: SIM115
+        self._logs: list[str] = []
+        # Where this process stands: the manifest it loaded and how far it read the current log.
+        self._manifest_sig: FileSig | None = None
+        self._log_sig: FileSig | None = None
+        self._log_pos = 0
+        self._log_fh: BinaryIO | None = None
+        try:
+            with self._file_lock.hold():
+                if not self._read_manifest().get("logs"):
+                    # New directory: the first log must be named in a manifest before use.
+                    self._reload()
+                    self._logs = [self._new_log_name()]
+                    self._write_manifest()
+                self._reload()
+        except BaseException:
+            self._release_files()
+            raise
 
     # --- persistence helpers -----------------------------------------------------------------
 
@@ -158,9 +168,15 @@ class Index:
         if not path.exists():
             return {"segments": [], "logs": []}
         data: dict[str, Any] = json.loads(path.read_text())
+        if data.get("params", _PARAMS) != _PARAMS:
+            raise ValueError(
+                f"index in {self._dir} was built with analysis parameters {data['params']},"
+                f" this engine uses {_PARAMS}: rebuild it from the catalog"
+            )
         return data
 
     def _write_manifest(self) -> None:
+        """Replace the manifest atomically (call with `_file_lock` held)."""
         data = {
             "version": 1,
             "params": _PARAMS,
@@ -169,6 +185,7 @@ class Index:
             "tombstones": sorted(self._tombstones),
             "next_segment": self._next_segment,
             "next_log": self._next_log,
+            "next_doc": self._next_doc,
         }
         tmp = self._dir / (_MANIFEST + ".tmp")
         with open(tmp, "w") as fh:
@@ -176,28 +193,145 @@ class Index:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self._dir / _MANIFEST)
-
-    @staticmethod
-    def _truncate(path: Path, valid: int) -> None:
-        if path.exists() and path.stat().st_size > valid:
-            with open(path, "r+b") as fh:
-                fh.truncate(valid)
+        self._manifest_sig = file_sig(self._dir / _MANIFEST)
 
     def _new_log_name(self) -> str:
         name = f"delta-{self._next_log:08d}.log"
         self._next_log += 1
         return name
 
-    def _apply(self, rec: LogRecord) -> None:
-        """Replay one log record into the in-memory state (no I/O)."""
-        for old in self._track_docs.pop(rec.track_id, set()):
-            self._tombstones.add(old)
-        if rec.kind == "add":
-            assert rec.record is not None
-            self._delta_records.append(rec.record)
-            self._track_docs[rec.track_id] = {rec.doc}
+    def _log_path(self) -> Path:
+        return self._dir / self._logs[-1]
+
+    def _open_log(self, name: str, pos: int) -> None:
+        if self._log_fh is not None:
+            self._log_fh.close()
+        self._log_fh = open(self._dir / name, "ab")  # noqa: SIM115
+        self._log_pos = pos
+        self._log_sig = file_sig(self._dir / name)
+
+    def _reload(self) -> None:
+        """Rebuild the state from the manifest and its logs (call with `_file_lock` held, so
+        no segment it names is being retired and no record is half-written)."""
+        manifest = self._read_manifest()
+        loaded = dict(self._segments)
+        segments = [
+            (
+                s["name"],
+                loaded.get(s["name"]) or Postings.load(self._dir, s["name"], int(s["time_bits"])),
+            )
+            for s in manifest["segments"]
+        ]
+        tombstones = {int(d) for d in manifest.get("tombstones", [])}
+        track_docs: dict[int, set[int]] = {}
+        next_doc = max(self._next_doc, int(manifest.get("next_doc", 0)))
+        for _, seg in segments:
+            for doc, tid in zip(seg.docs.tolist(), seg.track_ids.tolist(), strict=False):
+                next_doc = max(next_doc, doc + 1)
+                if doc not in tombstones:
+                    track_docs.setdefault(tid, set()).add(doc)
+        records: list[DocRecord] = []
+        logs: list[str] = list(manifest.get("logs", []))
+        end = 0
+        for name in logs:
+            replayed, end = read_log(self._dir / name)
+            self._truncate(self._dir / name, end)
+            for rec in replayed:
+                next_doc = max(next_doc, rec.doc + 1)
+                _replay(rec, track_docs, tombstones, records)
+        delta = Postings.build(records, wide=True)
+        with self._lock:
+            self._segments = segments
+            self._tombstones = tombstones
+            self._track_docs = track_docs
+            self._delta_records = records
+            self._delta = delta
+            self._frozen = None
+            self._logs = logs
+            self._next_doc = next_doc
+            self._next_segment = max(
+                self._next_segment, int(manifest.get("next_segment", len(segments) + 1))
+            )
+            self._next_log = max(self._next_log, int(manifest.get("next_log", 1)))
+        self._manifest_sig = file_sig(self._dir / _MANIFEST)
+        if logs:
+            self._open_log(logs[-1], end)
+
+    @staticmethod
+    def _truncate(path: Path, valid: int) -> None:
+        """Drop a torn tail: only with `_file_lock` held, when no writer can be mid-append."""
+        if path.exists() and path.stat().st_size > valid:
+            with open(path, "r+b") as fh:
+                fh.truncate(valid)
+
+    def _catch_up(self, *, locked: bool) -> bool:
+        """Apply what other processes wrote since this one last looked (call with
+        `_write_lock` held; `locked`: `_file_lock` is held too). True when anything changed."""
+        if file_sig(self._dir / _MANIFEST) != self._manifest_sig:
+            # Another process compacted: segments and logs changed under us.
+            if self._frozen is not None:
+                log.warning("index manifest replaced during this process's compaction")
+            if locked:
+                self._reload()
+            else:
+                with self._file_lock.hold():
+                    self._reload()
+            return True
+        path = self._log_path()
+        sig = file_sig(path)
+        if sig == self._log_sig:
+            return False
+        records, end = read_log(path, self._log_pos)
+        if locked:
+            self._truncate(path, end)
+            sig = file_sig(path)
+        self._log_pos, self._log_sig = end, sig
+        if records:
+            self._apply_records(records)
+        return bool(records)
+
+    def _apply_records(self, records: list[LogRecord]) -> None:
+        """Apply log records in log order (call with `_write_lock` held)."""
+        added = [r.record for r in records if r.record is not None]
+        delta = self._delta
+        if len(added) <= 4:
+            for rec in added:
+                delta = delta.extended(rec)
+        else:
+            delta = Postings.build([*self._delta_records, *added], wide=True)
+        with self._lock:
+            for r in records:
+                self._next_doc = max(self._next_doc, r.doc + 1)
+                _replay(r, self._track_docs, self._tombstones, self._delta_records)
+            self._delta = delta
+
+    def _append(self, rec: LogRecord) -> None:
+        """Log a record durably and apply it (call with `_write_lock` and `_file_lock` held,
+        after `_catch_up`, so the record lands right after everything already applied)."""
+        assert self._log_fh is not None
+        append_record(self._log_fh, rec)
+        st = os.fstat(self._log_fh.fileno())
+        self._log_pos, self._log_sig = st.st_size, (st.st_ino, st.st_size, st.st_mtime_ns)
+        self._apply_records([rec])
 
     # --- public API ----------------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """See the adds, removes and compactions other processes made in the directory.
+
+        Costs two `stat` calls when nothing changed; otherwise new log records are applied
+        incrementally, and a replaced manifest (another process compacted) is reloaded, reusing
+        the segments already mapped. Queries call it first. Returns whether anything changed.
+        """
+        if self._closed or (
+            file_sig(self._dir / _MANIFEST) == self._manifest_sig
+            and file_sig(self._log_path()) == self._log_sig
+        ):
+            return False
+        with self._write_lock:
+            if self._closed:
+                return False
+            return self._catch_up(locked=False)
 
     def add(self, track_id: int, samples: npt.NDArray[np.float32]) -> int:
         """Fingerprint and add a track (replacing any earlier version); returns its hash count."""
@@ -205,18 +339,12 @@ class Index:
         n_frames = max(1, 1 + (len(samples) - P.N_FFT) // P.HOP)
         with self._write_lock:
             self._check_open()
-            with self._lock:
+            with self._file_lock.hold():
+                self._catch_up(locked=True)
                 doc = self._next_doc
-                self._next_doc += 1
-            rec = DocRecord(doc, int(track_id), n_frames, fp.hashes, fp.times)
-            append_record(self._log_fh, LogRecord("add", doc, int(track_id), rec))
-            records = [*self._delta_records, rec]
-            delta = self._delta.extended(rec)
-            with self._lock:
-                self._apply(LogRecord("add", doc, int(track_id), rec))
-                self._delta_records = records
-                self._delta = delta
-            big = len(delta) >= AUTO_COMPACT_POSTINGS
+                rec = DocRecord(doc, int(track_id), n_frames, fp.hashes, fp.times)
+                self._append(LogRecord("add", doc, int(track_id), rec))
+            big = len(self._delta) >= AUTO_COMPACT_POSTINGS
         if big:
             self._compact_in_background()
         return len(fp)
@@ -225,21 +353,23 @@ class Index:
         """Forget a track; its postings are dropped physically at a later compaction."""
         with self._write_lock:
             self._check_open()
-            append_record(self._log_fh, LogRecord("remove", -1, int(track_id), None))
-            with self._lock:
-                self._apply(LogRecord("remove", -1, int(track_id), None))
+            with self._file_lock.hold():
+                self._catch_up(locked=True)
+                self._append(LogRecord("remove", -1, int(track_id), None))
 
     def __contains__(self, track_id: int) -> bool:
+        self.refresh()
         with self._lock:
             return int(track_id) in self._track_docs
 
     def track_ids(self) -> list[int]:
+        self.refresh()
         with self._lock:
             return sorted(self._track_docs)
 
     def compact(self) -> None:
         """Merge the delta into an immutable segment (and small segments together)."""
-        with self._compact_lock:
+        with self._compact_lock, self._compact_file_lock.hold():
             self._compact()
 
     def close(self) -> None:
@@ -249,7 +379,13 @@ class Index:
         with self._write_lock:
             if not self._closed:
                 self._closed = True
-                self._log_fh.close()
+                self._release_files()
+
+    def _release_files(self) -> None:
+        if self._log_fh is not None:
+            self._log_fh.close()
+        self._file_lock.close()
+        self._compact_file_lock.close()
 
     def __enter__(self) -> Index:
         return self
@@ -259,6 +395,7 @@ class Index:
 
     def stats(self) -> dict[str, int]:
         """Sizes for monitoring and benchmarks."""
+        self.refresh()
         with self._lock:
             structures = [s for _, s in self._segments] + [self._delta]
             if self._frozen is not None:
@@ -297,23 +434,25 @@ class Index:
         # Phase 1: freeze the delta and start a new log; the manifest lists both logs.
         with self._write_lock:
             self._check_open()
-            if not self._delta_records:
-                return
-            frozen_records = self._delta_records
-            new_log = self._new_log_name()
-            old_logs = list(self._logs)
-            self._log_fh.close()
-            self._log_fh = open(self._dir / new_log, "ab")  # noqa: SIM115
-            with self._lock:
-                self._frozen = self._delta
-                self._delta_records = []
-                self._delta = Postings.empty()
-                self._logs = [*old_logs, new_log]
+            with self._file_lock.hold():
+                self._catch_up(locked=True)
+                if not self._delta_records:
+                    return
+                frozen_records = self._delta_records
+                new_log = self._new_log_name()
+                old_logs = list(self._logs)
+                self._open_log(new_log, 0)
+                with self._lock:
+                    self._frozen = self._delta
+                    self._delta_records = []
+                    self._delta = Postings.empty()
+                    self._logs = [*old_logs, new_log]
+                    tombstones = set(self._tombstones)
+                    segments = list(self._segments)
                 self._write_manifest()
-                tombstones = set(self._tombstones)
-                segments = list(self._segments)
 
-        # Phase 2 (no locks held): merge the frozen delta with the newest small segments.
+        # Phase 2 (no locks held but the compaction ones): merge the frozen delta with the
+        # newest small segments. Other processes keep appending to the new log meanwhile.
         merged_records = [r for r in frozen_records if r.doc not in tombstones]
         size = sum(len(r.hashes) for r in merged_records)
         absorbed: list[str] = []
@@ -338,18 +477,22 @@ class Index:
             if name in absorbed:
                 dropped.update(int(d) for d in seg.docs.tolist() if d in tombstones)
 
-        # Phase 3: swap in the new segments and retire the old log and segment files.
-        with self._write_lock, self._lock:
-            self._segments = [s for s in self._segments if s[0] not in absorbed] + new_segments
-            self._frozen = None
-            self._tombstones -= dropped
-            self._logs = [self._logs[-1]]
+        # Phase 3: swap in the new segments and retire the old log and segment files. Files
+        # are deleted under the file lock: a process reloading the manifest never misses one.
+        with self._write_lock, self._file_lock.hold():
+            self._catch_up(locked=True)
+            with self._lock:
+                self._segments = [s for s in self._segments if s[0] not in absorbed]
+                self._segments += new_segments
+                self._frozen = None
+                self._tombstones -= dropped
+                self._logs = [self._logs[-1]]
             self._write_manifest()
-        for name in old_logs:
-            (self._dir / name).unlink(missing_ok=True)
-        for name in absorbed:
-            for fname in Postings.files(name):
-                (self._dir / fname).unlink(missing_ok=True)
+            for name in old_logs:
+                (self._dir / name).unlink(missing_ok=True)
+            for name in absorbed:
+                for fname in Postings.files(name):
+                    (self._dir / fname).unlink(missing_ok=True)
 
     # --- query ---------------------------------------------------------------------------------
 
@@ -375,6 +518,7 @@ class Index:
         x = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
         if len(x) < P.N_FFT or limit <= 0:
             return []
+        self.refresh()
         snap = self._snapshot()
         qfps = query_fingerprints(x)
         q_hashes = np.concatenate([fp.hashes for _, fp in qfps])
@@ -398,6 +542,21 @@ class Index:
         else:
             matches = [c.match for c in verified if c.match.score >= min_score]
         return matches[:limit]
+
+
+def _replay(
+    rec: LogRecord,
+    track_docs: dict[int, set[int]],
+    tombstones: set[int],
+    records: list[DocRecord],
+) -> None:
+    """Apply one log record to in-memory state: an add (or remove) retires the track's
+    earlier documents; an add's document joins the delta."""
+    for old in track_docs.pop(rec.track_id, set()):
+        tombstones.add(old)
+    if rec.record is not None:
+        records.append(rec.record)
+        track_docs[rec.track_id] = {rec.doc}
 
 
 def _split_for_packing(records: list[DocRecord]) -> list[list[DocRecord]]:

@@ -7,14 +7,18 @@ not heap, and could be shared between processes; 8 bytes per hash. The in-memory
 same class with 64-bit postings.
 
 The delta log is append-only: one checksummed record per add or remove, fsynced, replayed on
-open; a torn record at the tail (crash mid-write) is dropped.
+open; a torn record at the tail (crash mid-write) is dropped. Processes sharing an index directory
+serialise their writes with `FileLock` (an advisory `flock`).
 """
 
 from __future__ import annotations
 
 import os
 import struct
+import sys
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -22,7 +26,16 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DocRecord", "LogRecord", "Postings", "append_record", "read_log"]
+__all__ = [
+    "DocRecord",
+    "FileLock",
+    "FileSig",
+    "LogRecord",
+    "Postings",
+    "append_record",
+    "file_sig",
+    "read_log",
+]
 
 I64 = npt.NDArray[np.int64]
 
@@ -195,11 +208,15 @@ def append_record(fh: BinaryIO, rec: LogRecord) -> None:
     os.fsync(fh.fileno())
 
 
-def read_log(path: Path) -> tuple[list[LogRecord], int]:
-    """Records of a log and the byte length of its valid prefix (a torn tail is ignored)."""
-    if not path.exists():
-        return [], 0
-    data = path.read_bytes()
+def read_log(path: Path, start: int = 0) -> tuple[list[LogRecord], int]:
+    """Records of a log from byte `start` on, and the end of its valid part (an absolute
+    offset). A torn or still-being-written record at the tail is left out."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            data = fh.read()
+    except FileNotFoundError:
+        return [], start
     out: list[LogRecord] = []
     pos = 0
     while pos + _HEADER.size <= len(data):
@@ -219,4 +236,46 @@ def read_log(path: Path) -> tuple[list[LogRecord], int]:
         else:
             out.append(LogRecord("remove", doc, track_id, None))
         pos = end
-    return out, pos
+    return out, start + pos
+
+
+# --- cross-process coordination --------------------------------------------------------------
+
+FileSig = tuple[int, int, int]  # (inode, size, mtime_ns)
+
+
+def file_sig(path: Path) -> FileSig | None:
+    """What changes when a file is appended to or replaced; None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class FileLock:
+    """Exclusive advisory lock (`flock`) on a file, shared by every process that opens it.
+
+    The lock belongs to the open file, so threads of one process that share a `FileLock` must
+    serialise among themselves first. Without `fcntl` (Windows) it only orders this object's
+    users: one writing process per index directory there.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        if sys.platform != "win32":
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        else:
+            yield
+
+    def close(self) -> None:
+        os.close(self._fd)

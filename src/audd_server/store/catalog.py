@@ -129,19 +129,40 @@ class CatalogStore:
         self._db = db
         self._lock = threading.Lock()
         self._owner = np.zeros(0, dtype=np.int64)
+        self._version = -1
         self._reload_owner()
 
     # -- owner map ---------------------------------------------------------------------------
+    # track_id → public / account id, as of `catalog_version` `_version`. Other processes
+    # (`audd-server catalog add/remove`) change the tracks table too: a changed version means
+    # the map is stale; this process's own changes advance it in place.
+
+    def _current_version(self) -> int:
+        row = self._db.query_one("SELECT version FROM catalog_version WHERE id = 1")
+        return 0 if row is None else int(row["version"])
+
     def _reload_owner(self) -> None:
-        rows = self._db.query("SELECT id, account_id FROM tracks")
+        conn = self._db.connect()
+        conn.execute("BEGIN")  # one snapshot for the version and the rows
+        try:
+            version = self._current_version()
+            rows = conn.execute("SELECT id, account_id FROM tracks").fetchall()
+        finally:
+            conn.execute("COMMIT")
         size = max((int(r["id"]) for r in rows), default=0) + 1
         owner = np.full(size + 1024, _NONE, dtype=np.int64)
         for r in rows:
             owner[int(r["id"])] = _PUBLIC if r["account_id"] is None else int(r["account_id"])
         with self._lock:
             self._owner = owner
+            self._version = version
 
-    def _set_owner(self, track_id: int, owner_value: int) -> None:
+    def _sync_owner(self) -> None:
+        if self._current_version() != self._version:
+            self._reload_owner()
+
+    def _set_owner(self, track_id: int, owner_value: int, version: int) -> None:
+        """Record this process's own change, committed as catalog `version`."""
         with self._lock:
             owner = self._owner
             if track_id >= len(owner):
@@ -150,15 +171,26 @@ class CatalogStore:
                 owner = grown
             owner[track_id] = owner_value
             self._owner = owner
+            if version == self._version + 1:
+                # Nothing else changed in between; otherwise the next sync reloads.
+                self._version = version
 
     def allowed_for(self, account_id: int | None) -> Callable[[np.ndarray], np.ndarray]:
-        """Mask for `Index.query(allowed=…)`: public tracks + this account's custom ones."""
+        """Mask for `Index.query(allowed=…)`: public tracks + this account's custom ones.
+
+        Make one per query: its first call checks that the owner map is current, after the
+        index has caught up, so a track another process added is known by then."""
+        synced = False
 
         def allowed(ids: np.ndarray) -> np.ndarray:
+            nonlocal synced
+            if not synced:
+                synced = True
+                self._sync_owner()
             ids = np.asarray(ids, dtype=np.int64)
             owner = self._owner
             if ids.size and int(ids.max()) >= len(owner):
-                # Tracks added by another process (e.g. `audd-server catalog add`): re-read.
+                # A track whose row was committed after the sync above: re-read.
                 self._reload_owner()
                 owner = self._owner
             inside = (ids >= 0) & (ids < len(owner))
@@ -208,7 +240,8 @@ class CatalogStore:
                     "INSERT INTO lyrics_fts(rowid, artist, title, lyrics) VALUES (?,?,?,?)",
                     (track_id, values["artist"] or "", values["title"] or "", lyrics or ""),
                 )
-        self._set_owner(track_id, _PUBLIC if account_id is None else account_id)
+            version = self._current_version()
+        self._set_owner(track_id, _PUBLIC if account_id is None else account_id, version)
         return track_id
 
     def set_fingerprinted(self, track_id: int, hashes: int, duration: float | None) -> None:
@@ -241,7 +274,8 @@ class CatalogStore:
         with self._db.transaction() as conn:
             cur = conn.execute("DELETE FROM tracks WHERE id = ?", (track_id,))
             conn.execute("DELETE FROM lyrics_fts WHERE rowid = ?", (track_id,))
-        self._set_owner(track_id, _NONE)
+            version = self._current_version()
+        self._set_owner(track_id, _NONE, version)
         return cur.rowcount > 0
 
     # -- custom catalog ----------------------------------------------------------------------

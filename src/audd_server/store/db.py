@@ -66,6 +66,19 @@ CREATE TABLE IF NOT EXISTS events (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_category_ts ON events(category, ts);
+-- Bumped by every change to which tracks exist or who owns them, whichever process makes it:
+-- a server compares it to know when its track → owner map is stale.
+CREATE TABLE IF NOT EXISTS catalog_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO catalog_version(id, version) VALUES (1, 0);
+CREATE TRIGGER IF NOT EXISTS tracks_version_insert AFTER INSERT ON tracks
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER IF NOT EXISTS tracks_version_delete AFTER DELETE ON tracks
+BEGIN UPDATE catalog_version SET version = version + 1; END;
+CREATE TRIGGER IF NOT EXISTS tracks_version_owner AFTER UPDATE OF id, account_id ON tracks
+BEGIN UPDATE catalog_version SET version = version + 1; END;
 """
 
 

@@ -264,3 +264,132 @@ def test_index_from_other_analysis_settings_is_refused(index_dir: Path) -> None:
     manifest.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="rebuild"):
         Index(index_dir)
+
+
+# --- several processes on one directory (a second Index object stands for another process) ---
+
+
+def test_adds_and_removes_of_another_process_are_seen_by_the_next_query(
+    index_dir: Path, catalog: dict[int, np.ndarray]
+) -> None:
+    with Index(index_dir) as server, Index(index_dir) as cli:
+        server.add(1, catalog[1])
+        assert server.query(clip(catalog[2], 10.0, 8.0)) == []
+        cli.add(2, catalog[2])
+        assert best(server.query(clip(catalog[2], 10.0, 8.0))).track_id == 2
+        assert server.track_ids() == [1, 2]
+        cli.remove(1)
+        assert server.query(clip(catalog[1], 10.0, 8.0)) == []
+        assert 1 not in server
+        # ... and the other way round: the CLI catches up before writing.
+        server.add(3, catalog[3])
+        assert cli.track_ids() == [2, 3]
+        assert best(cli.query(clip(catalog[3], 10.0, 8.0))).track_id == 3
+
+
+def test_refresh_is_a_no_op_when_nothing_changed(
+    index_dir: Path, catalog: dict[int, np.ndarray]
+) -> None:
+    with Index(index_dir) as a, Index(index_dir) as b:
+        a.add(1, catalog[1])
+        assert not a.refresh()  # its own writes are already applied
+        assert b.refresh()
+        assert not b.refresh()
+
+
+def test_interleaved_writers_keep_one_consistent_log(
+    index_dir: Path, catalog: dict[int, np.ndarray]
+) -> None:
+    with Index(index_dir) as a, Index(index_dir) as b:
+        a.add(1, catalog[1])
+        b.add(2, catalog[2])  # b catches up with a's record before appending its own
+        a.add(3, catalog[3])
+        b.add(1, catalog[4])  # replaces track 1 everywhere
+        for idx in (a, b):
+            assert idx.track_ids() == [1, 2, 3]
+            assert idx.query(clip(catalog[1], 10.0, 8.0)) == []
+            assert best(idx.query(clip(catalog[4], 10.0, 8.0))).track_id == 1
+    with Index(index_dir) as reopened:  # the log replays to the same state
+        assert reopened.track_ids() == [1, 2, 3]
+        assert reopened.query(clip(catalog[1], 10.0, 8.0)) == []
+        for tid, seed in ((1, 4), (2, 2), (3, 3)):
+            assert best(reopened.query(clip(catalog[seed], 20.0, 8.0))).track_id == tid
+
+
+def test_compaction_by_another_process_is_picked_up(
+    index_dir: Path, catalog: dict[int, np.ndarray]
+) -> None:
+    with Index(index_dir) as server, Index(index_dir) as cli:
+        server.add(1, catalog[1])
+        cli.add(2, catalog[2])
+        cli.remove(1)
+        cli.compact()  # new segment, new log, old log deleted
+        assert server.stats()["segments"] == 1
+        assert server.track_ids() == [2]
+        assert server.query(clip(catalog[1], 10.0, 8.0)) == []
+        assert best(server.query(clip(catalog[2], 10.0, 8.0))).track_id == 2
+        server.add(3, catalog[3])  # appends to the log the other process switched to
+        cli.add(4, catalog[4])
+        cli.compact()  # merges with the older segment, which the server still has mapped
+        for tid in (2, 3, 4):
+            assert best(server.query(clip(catalog[tid], 30.0, 8.0))).track_id == tid
+        assert server.track_ids() == cli.track_ids() == [2, 3, 4]
+        assert len(list(index_dir.glob("delta-*.log"))) == 1
+
+
+def test_writers_in_threads_of_two_index_objects_do_not_corrupt_the_log(
+    index_dir: Path, catalog: dict[int, np.ndarray]
+) -> None:
+    errors: list[BaseException] = []
+    with Index(index_dir) as a, Index(index_dir) as b:
+
+        def write(idx: Index, ids: range) -> None:
+            try:
+                for t in ids:
+                    idx.add(t, catalog[t])
+                    if t % 3 == 0:
+                        idx.compact()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=write, args=(a, range(1, 5))),
+            threading.Thread(target=write, args=(b, range(5, 9))),
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=60)
+        assert not errors
+        assert a.track_ids() == b.track_ids() == list(range(1, 9))
+    with Index(index_dir) as reopened:
+        assert reopened.track_ids() == list(range(1, 9))
+        for t in range(1, 9):
+            assert best(reopened.query(clip(catalog[t], 25.0, 6.0))).track_id == t
+
+
+def test_a_record_being_written_is_applied_only_once_complete(
+    index_dir: Path, tmp_path: Path, catalog: dict[int, np.ndarray]
+) -> None:
+    from audd_server.engine._store import DocRecord, LogRecord, append_record
+
+    fp = fingerprint(catalog[2])
+    scratch = tmp_path / "record.bin"
+    with open(scratch, "wb") as fh:
+        rec = DocRecord(1000, 2, 1 + len(catalog[2]) // 256, fp.hashes, fp.times)
+        append_record(fh, LogRecord("add", 1000, 2, rec))
+    data = scratch.read_bytes()
+    with Index(index_dir) as reader:
+        reader.add(1, catalog[1])
+        log = next(index_dir.glob("delta-*.log"))
+        size = log.stat().st_size
+        with open(log, "ab") as fh:  # another process, halfway through its append
+            fh.write(data[: len(data) // 2])
+        assert not reader.refresh()
+        assert reader.track_ids() == [1]
+        assert log.stat().st_size == size + len(data) // 2  # a reader never truncates
+        with open(log, "ab") as fh:
+            fh.write(data[len(data) // 2 :])
+        assert reader.refresh()
+        assert reader.track_ids() == [1, 2]
+        assert best(reader.query(clip(catalog[2], 10.0, 8.0))).track_id == 2
