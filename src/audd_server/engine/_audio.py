@@ -82,7 +82,9 @@ def _frame_array(frame: Any) -> npt.NDArray[Any]:
     """A decoded frame's samples as (planes, n) without copying (cheaper than to_ndarray)."""
     name = frame.format.name
     planar = name.endswith("p")
-    dtype = _DTYPES[name[:-1] if planar else name]
+    dtype = _DTYPES.get(name[:-1] if planar else name)
+    if dtype is None:
+        return np.asarray(frame.to_ndarray()).reshape(len(frame.planes), -1)
     n = frame.samples if planar else frame.samples * len(frame.layout.channels)
     return np.stack([np.frombuffer(plane, dtype, n) for plane in frame.planes])
 
