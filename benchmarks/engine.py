@@ -1,8 +1,16 @@
 """Benchmark of the fingerprinting engine on a synthetic catalog: accuracy at a fixed false-positive
-rate, timecode error, query latency, ingest speed and index size. Prints figures.
+rate, timecode error, query latency (in process and over HTTP), ingest speed and index size.
+Prints figures.
 
     .venv/bin/python benchmarks/engine.py                      # full: 200 + 50 tracks of 3 min
     .venv/bin/python benchmarks/engine.py --tracks 40 --heldout 20 --queries 40   # quick
+
+The catalog is enrolled into a server data directory through the store's ingest API
+(`audd_server.store.ingest.add_samples`: catalog row + `Index.add`), and the in-process queries go
+to that directory's index. HTTP mode (`--http-queries`, 0 to skip) then serves the same data dir
+with the real server (`python -m audd_server serve`, uvicorn on 127.0.0.1, started by
+`server_http.running_server`) and times `POST /` recognize requests of 10 s MP3 clips (44.1 kHz,
+cut at random offsets of catalog tracks), sequentially over one keep-alive connection.
 
 Catalog tracks are seeds 0..N-1, held-out (never indexed) tracks seeds 100000+. Queries are cut at
 random offsets; noise is white and its SNR is measured at the analysis rate (11,025 Hz), i.e.
@@ -22,13 +30,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import numpy as np
 from scipy import signal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from audd_server.engine import SAMPLE_RATE, Index, decode_audio
+from server_http import TOKEN, running_server
+
+from audd_server.config import Settings
+from audd_server.context import ServerContext
+from audd_server.engine import SAMPLE_RATE, decode_audio
 from audd_server.engine import _index as engine_index
+from audd_server.store import ingest
 from audd_server.synth import encode_audio, synth_track
 
 HELDOUT_BASE = 100_000
@@ -76,6 +90,48 @@ def degrade(clip: np.ndarray, condition: str, rng: np.random.Generator) -> np.nd
     raise ValueError(condition)
 
 
+def http_latency(
+    data_dir: Path,
+    catalog: dict[int, np.ndarray],
+    titles: dict[int, str],
+    n: int,
+    clip_seconds: float,
+    rng: np.random.Generator,
+) -> None:
+    """Serve `data_dir` with the real server and time `n` recognize requests of clean clips."""
+    ids = list(catalog)
+    clips: list[tuple[int, bytes]] = []
+    for _ in range(n):
+        seed = ids[int(rng.integers(len(ids)))]
+        x = catalog[seed]
+        a = int(rng.integers(0, len(x) - int(clip_seconds * SAMPLE_RATE)))
+        clip = x[a : a + int(clip_seconds * SAMPLE_RATE)]
+        up = np.clip(signal.resample_poly(clip, 4, 1), -1, 1).astype(np.float32)
+        clips.append((seed, encode_audio(up, 44100, "mp3")))
+    with running_server(data_dir) as (base, _), httpx.Client(base_url=base, timeout=60) as http:
+
+        def one(item: tuple[int, bytes]) -> tuple[float, bool]:
+            seed, data = item
+            t0 = time.perf_counter()
+            resp = http.post("/", data={"api_token": TOKEN}, files={"file": ("clip.mp3", data)})
+            wall = time.perf_counter() - t0
+            resp.raise_for_status()
+            result = resp.json().get("result") or {}
+            return wall, result.get("title") == titles[seed]
+
+        for item in clips[:5]:  # warm-up (first-request imports, connection)
+            one(item)
+        runs = [one(item) for item in clips]
+    walls = [1000 * w for w, _ in runs]
+    size = sum(len(d) for _, d in clips) / max(1, len(clips)) / 1e3
+    print(
+        f"query latency {clip_seconds:g} s clips (over HTTP: POST / to the server under uvicorn "
+        f"on 127.0.0.1, {len(walls)} sequential requests, {size:.0f} KB MP3 each): "
+        f"wall p50 {pct(walls, 50):.1f} ms, p99 {pct(walls, 99):.1f} ms; "
+        f"correct {sum(ok for _, ok in runs)}/{len(runs)}"
+    )
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -89,7 +145,15 @@ def main() -> None:
     ap.add_argument("--durations", default="10,5")
     ap.add_argument("--fpr", type=float, default=0.01, help="target held-out false-positive rate")
     ap.add_argument("--cache", default="/tmp/audd-engine-bench-cache")
-    ap.add_argument("--index-dir", default=None, help="default: a temporary directory")
+    ap.add_argument(
+        "--data-dir", "--index-dir", default=None, help="server data dir; default: a temporary one"
+    )
+    ap.add_argument(
+        "--http-queries",
+        type=int,
+        default=200,
+        help="recognize requests timed over HTTP (10 s clips); 0 skips the HTTP mode",
+    )
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
@@ -97,7 +161,7 @@ def main() -> None:
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
     durations = [float(d) for d in args.durations.split(",")]
-    tmp = Path(args.index_dir) if args.index_dir else Path(tempfile.mkdtemp(prefix="engine-bench-"))
+    tmp = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="engine-bench-"))
     print(
         f"# engine benchmark: {args.tracks} catalog + {args.heldout} held-out tracks of "
         f"{args.track_seconds:g} s, {args.queries} queries per condition, {os.cpu_count()} CPUs"
@@ -111,12 +175,16 @@ def main() -> None:
     }
     print(f"synthesis/cache load: {time.perf_counter() - t0:.1f} s")
 
-    idx = Index(tmp)
+    ctx = ServerContext.open(Settings(data_dir=tmp))
+    idx = ctx.index
+    seed_of: dict[int, int] = {}  # store track id -> synth seed
+    titles = {s: f"Song {s}" for s in catalog}
     audio_seconds = 0.0
     add_wall = add_cpu = 0.0
-    for tid, x in catalog.items():
+    for seed, x in catalog.items():
         w, c = time.perf_counter(), time.process_time()
-        idx.add(tid, x)
+        track = ingest.add_samples(ctx, x, {"artist": f"Artist {seed}", "title": titles[seed]})
+        seed_of[track.id] = seed
         add_wall += time.perf_counter() - w
         add_cpu += time.process_time() - c
         audio_seconds += len(x) / SAMPLE_RATE
@@ -126,7 +194,7 @@ def main() -> None:
     stats = idx.stats()
     hours = audio_seconds / 3600
     print(
-        f"ingest: {audio_seconds / add_wall:.0f}x real time (wall), "
+        f"ingest (store ingest API): {audio_seconds / add_wall:.0f}x real time (wall), "
         f"{audio_seconds / add_cpu:.0f}x (CPU); compact {compact_wall:.2f} s"
     )
     print(
@@ -161,7 +229,7 @@ def main() -> None:
                             in_catalog,
                             tid,
                             a / SAMPLE_RATE,
-                            top.track_id if top else None,
+                            seed_of.get(top.track_id) if top else None,
                             top.score if top else 0,
                             top.track_offset if top else float("nan"),
                             accepted,
@@ -169,7 +237,8 @@ def main() -> None:
                             cpu,
                         )
                     )
-    idx.close()
+    ctx.accounts.create(plan="enterprise", token=TOKEN)
+    ctx.close()
 
     held = [r for r in results if not r.in_catalog]
     scores = sorted((r.top_score for r in held), reverse=True)
@@ -220,7 +289,10 @@ def main() -> None:
             f"wall p50 {pct(walls, 50):.1f} ms, p99 {pct(walls, 99):.1f} ms; "
             f"CPU p50 {pct(cpus, 50):.1f} ms, p99 {pct(cpus, 99):.1f} ms"
         )
-    if not args.index_dir:
+    if args.http_queries > 0:
+        print()
+        http_latency(tmp, catalog, titles, args.http_queries, 10.0, rng)
+    if not args.data_dir:
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -141,6 +141,7 @@ def run_scenario(scenario: str, port: int, size: int, path: str) -> None:
 
             asyncio.run(go())
         elif scenario == "httpx-files":
+            assert isinstance(payload, bytes)
             with httpx.Client() as http:
                 http.post(base + "/", files={"file": ("upload.bin", payload)})
     growth = sampler.peak - baseline

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import io
 import os
 import random
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -46,6 +48,35 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_server(
+    data_dir: Path, *, port: int = 0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`python -m audd_server serve` (uvicorn, a separate process like a real deployment) on
+    127.0.0.1 over `data_dir`; yields (base URL, process) once it answers, stops it on exit.
+    Shared with `benchmarks/engine.py`."""
+    port = port or free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "audd_server", "serve", "--data-dir", str(data_dir)]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/song/1", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("server did not start") from None
+                time.sleep(0.05)
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 def build(data_dir: Path, n: int, seconds: float) -> None:
@@ -194,22 +225,7 @@ def main() -> int:
 
         base_p50 = in_process(data_dir, clips)
 
-        port = free_port()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        cmd = [sys.executable, "-m", "audd_server", "serve", "--data-dir", str(data_dir)]
-        cmd += ["--port", str(port), "--log-level", "warning"]
-        proc = subprocess.Popen(cmd, env=env)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(base + "/song/1", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError("server did not start") from None
-                    time.sleep(0.05)
+        with running_server(data_dir) as (base, proc):
 
             def one(http: httpx.Client, item: tuple[int, bytes]) -> tuple[float, bool]:
                 i, data = item
@@ -244,9 +260,6 @@ def main() -> int:
             if args.enterprise_minutes:
                 minutes = [int(x) for x in args.enterprise_minutes.split(",") if x.strip()]
                 enterprise_memory(base, proc.pid, minutes, args.tracks, args.track_seconds)
-        finally:
-            proc.terminate()
-            proc.wait(30)
     return 0
 
 

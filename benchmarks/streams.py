@@ -272,13 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     within = sum(e <= 2 for e in errors)
     if args.verbose:
         for i, p in enumerate(truth):
-            ev = paired_a.get(i)
-            if ev is not None and abs((ev.play_length or 0) - (p.end - p.start)) <= 2:
+            found = paired_a.get(i)
+            if found is not None and abs((found.play_length or 0) - (p.end - p.start)) <= 2:
                 continue
             got = (
                 "missed"
-                if ev is None
-                else f"{ev.start:.1f}..{ev.end or 0:.1f} {ev.play_length:.1f}"
+                if found is None
+                else f"{found.start:.1f}..{found.end or 0:.1f} {found.play_length:.1f}"
             )
             print(f"  {p.track_id:3d} {p.start:7.1f}..{p.end:7.1f} off {p.offset:4.1f}: {got}")
         for ev in after_events:

@@ -132,7 +132,7 @@ def test_namespaces_and_their_methods_are_concretely_typed() -> None:
     from audd._sync._namespaces import Advanced, CustomCatalog
     from audd._sync._streams import Streams
 
-    expected = {
+    expected: dict[type, dict[str, type]] = {
         audd.AudD: {"streams": Streams, "custom_catalog": CustomCatalog, "advanced": Advanced},
         audd.AsyncAudD: {
             "streams": AsyncStreams,

@@ -59,11 +59,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", parents=[common], help="run the HTTP server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--public-url", default=None, help="base URL used in song links")
-    serve.add_argument("--log-level", default="info")
+    serve = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="run the HTTP server",
+        description=(
+            "Serve the AudD API (recognize, stream management, longpoll, /upload/, /findLyrics/) "
+            "on one port, the enterprise endpoint under /enterprise/. A new data directory is "
+            "created and initialized on first start (with the token `test`); stored streams are "
+            "monitored again after a restart. Stop with Ctrl-C."
+        ),
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default: 127.0.0.1; 0.0.0.0 for every interface)",
+    )
+    serve.add_argument("--port", type=int, default=8080, help="TCP port (default: 8080)")
+    serve.add_argument(
+        "--public-url",
+        default=None,
+        help="base URL used in song links (default: http://HOST:PORT)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug", "trace"],
+        help="uvicorn log level (default: info)",
+    )
     serve.add_argument(
         "--allow-local-streams",
         action="store_true",

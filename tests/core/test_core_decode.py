@@ -202,6 +202,8 @@ def test_decode_enterprise_keeps_malformed_items_reachable() -> None:
     body = {"status": "success", "result": [{"songs": ["junk"], "offset": "00:24"}, "bad"]}
     matches = decode_enterprise(_ok(body))
     assert [type(m) for m in matches] == [EnterpriseMatch, EnterpriseMatch]
+    assert matches[0].model_extra is not None
+    assert matches[1].model_extra is not None
     assert matches[0].model_extra["song_raw"] == "junk"
     assert matches[0].chunk_offset == "00:24"
     assert matches[1].model_extra["chunk_raw"] == "bad"
@@ -214,6 +216,7 @@ def test_decode_lyrics_and_null() -> None:
     hits = decode_lyrics(_ok({"status": "success", "result": [{"artist": "A", "title": "T"}]}))
     assert hits[0].artist == "A"
     assert decode_lyrics(_ok({"status": "success", "result": None})) == []
-    assert decode_null(_ok({"status": "success", "result": None})) is None
+    # Typed `-> None`; the test checks at runtime that nothing is returned.
+    assert decode_null(_ok({"status": "success", "result": None})) is None  # type: ignore[func-returns-value]
     with pytest.raises(errors.AudDSerializationError):
         decode_null(_ok("text"))

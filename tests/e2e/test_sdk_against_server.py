@@ -111,6 +111,7 @@ def test_recognize_path_returns_the_enrolled_song_and_its_position(
 
     assert result is not None
     assert (result.artist, result.title) == ("Tears For Fears", "Everybody Wants To Rule The World")
+    assert result.timecode is not None
     assert abs(_timecode_seconds(result.timecode) - 20) <= 1
     assert result.song_link == "https://lis.tn/NbkVb"
     assert result.thumbnail_url == "https://lis.tn/NbkVb?thumb"
@@ -273,6 +274,7 @@ def test_enterprise_scans_a_mix_and_places_each_match_in_the_file(audd: AudD) ->
     assert paper[0].start_seconds is not None
     assert paper[0].start_seconds >= 23.0
     assert matches[0].isrc == "GBUM71403885"
+    assert matches[0].timecode is not None
     assert abs(_timecode_seconds(matches[0].timecode) - 24) <= 1
 
 
@@ -296,6 +298,7 @@ def test_custom_catalog_upload_then_recognize_returns_audio_id(audd: AudD) -> No
     assert result is not None
     assert result.is_custom_match
     assert result.audio_id == 77
+    assert result.timecode is not None
     assert abs(_timecode_seconds(result.timecode) - 10) <= 1
 
 

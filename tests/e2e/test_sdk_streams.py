@@ -142,6 +142,7 @@ def test_sdk_follows_a_live_radio_by_longpoll_and_by_callback(stream_data: Path)
         assert match.play_length is not None
         assert abs(match.play_length - SONG_SECONDS) <= 2
     assert matches[0].song.artist == "Artist 302"
+    assert matches[0].song.score is not None
     assert matches[0].song.score >= 50
 
     assert off_air[-1].notification_code == 650

@@ -105,7 +105,7 @@ class Twin:
         return AsyncAudD if self.is_async else AudD
 
     def http_client(self, handler: Callable[..., Any] | httpx.BaseTransport, **kwargs: Any) -> Any:
-        transport = (
+        transport: Any = (
             handler
             if isinstance(handler, (httpx.BaseTransport, httpx.AsyncBaseTransport))
             else httpx.MockTransport(handler)

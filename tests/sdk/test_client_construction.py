@@ -62,6 +62,7 @@ def test_wrong_httpx_client_type_is_rejected(twin: Twin) -> None:
     with pytest.raises(TypeError, match="httpx"):
         twin.client_class("t", httpx_client=other)
     if twin.is_async:
+        assert isinstance(other, httpx.Client)
         other.close()
 
 

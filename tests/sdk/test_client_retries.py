@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -33,7 +34,8 @@ class WriteFailTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self._should_fail():
-            for index, _ in enumerate(request.stream):  # type: ignore[union-attr]
+            # Sync transport: the request body is a sync byte stream.
+            for index, _ in enumerate(cast(Iterable[bytes], request.stream)):
                 if self.chunks is not None and index + 1 >= self.chunks:
                     break
             raise httpx.WriteError("connection reset while writing")

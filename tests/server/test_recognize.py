@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from server_fixtures import (
@@ -275,7 +276,7 @@ def test_recognition_runs_off_the_event_loop(client, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(recognize, "recognize_samples", slow)
-    box = {}
+    box: dict[str, Any] = {}
     worker = threading.Thread(
         target=lambda: box.setdefault("body", post_file(client, clip_bytes(SONG.seed, 5, 6)).json())
     )

@@ -49,10 +49,13 @@ def test_token_create_list_delete(tmp_path, capsys):
     ctx = ServerContext.open(Settings(data_dir=tmp_path / "d"))
     try:
         mine = ctx.accounts.by_token("mine")
+        assert mine is not None
         assert mine.stream_slots == 2
         assert mine.daily_limit is None
         assert not mine.enterprise
-        assert ctx.accounts.by_token("test").daily_limit == 10
+        test_account = ctx.accounts.by_token("test")
+        assert test_account is not None
+        assert test_account.daily_limit == 10
     finally:
         ctx.close()
     assert run(capsys, "token", "delete", "mine", "--data-dir", d)[0] == 0
@@ -98,6 +101,7 @@ def test_catalog_add_reads_tags_sidecar_table_and_flags(tmp_path, capsys, monkey
     ctx = ServerContext.open(Settings(data_dir=tmp_path / "d"))
     try:
         track = ctx.track(rows[1]["id"])
+        assert track is not None
         assert track.providers["deezer"]["id"] == 5
         assert track.lyrics == "la la sidecar words"
         assert ctx.catalog.find_lyrics("sidecar")[0].id == track.id

@@ -288,8 +288,27 @@ def endpoint(
     return wrap
 
 
+def internal_error_response(scope: Scope) -> JSONResponse:
+    """Code 1000 envelope for a failure outside an endpoint wrapper (routing, longpoll, song
+    pages): never a traceback."""
+    method = str(scope.get("method", "GET"))
+    return JSONResponse(
+        {
+            "status": "error",
+            "error": {"error_code": 1000, "error_message": "Internal error."},
+            "request_params": {},
+            "request_api_method": str(scope.get("path", "/")).strip("/") or "recognize",
+            "request_http_method": method if method == "GET" else "POST",
+            "see api documentation": DOCS_URL,
+            "contact us": CONTACT,
+        }
+    )
+
+
 class RequestIdMiddleware:
-    """Adds `x-request-id` to every response (a fresh id; the incoming one is not trusted)."""
+    """Adds `x-request-id` to every response (a fresh id; the incoming one is not trusted),
+    404/405 pages and longpoll answers included. Also the last-resort catch-all: an exception
+    escaping the app before a response started becomes the code 1000 envelope (with its id)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -301,11 +320,21 @@ class RequestIdMiddleware:
         request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            if started:  # too late for an envelope: let the server close the connection
+                raise
+            log.exception("internal error in %s %s", scope.get("method"), scope.get("path"))
+            await internal_error_response(scope)(scope, receive, send_with_id)

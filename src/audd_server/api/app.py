@@ -14,11 +14,17 @@ import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from audd_server.api import catalog, enterprise, lyrics, recognize, streams
-from audd_server.api._common import CONTACT, DOCS_URL, ApiError, Call, RequestIdMiddleware, endpoint
+from audd_server.api._common import (
+    ApiError,
+    Call,
+    RequestIdMiddleware,
+    endpoint,
+    internal_error_response,
+)
 from audd_server.config import Settings
 from audd_server.context import ServerContext
 
@@ -60,18 +66,9 @@ def _routes() -> list[BaseRoute]:
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
-    # Last resort outside the endpoint wrapper (middleware, routing): still an AudD envelope.
-    return JSONResponse(
-        {
-            "status": "error",
-            "error": {"error_code": 1000, "error_message": "Internal error."},
-            "request_params": {},
-            "request_api_method": request.url.path.strip("/") or "recognize",
-            "request_http_method": request.method,
-            "see api documentation": DOCS_URL,
-            "contact us": CONTACT,
-        }
-    )
+    # Outermost last resort (a failure in the middleware itself); `RequestIdMiddleware` answers
+    # everything below it, with the request id.
+    return internal_error_response(request.scope)
 
 
 def create_app(

@@ -12,6 +12,8 @@
 - Delivery (`_delivery`, `_payloads`): every event is appended to the stream's longpoll category
   in the event log first, then queued for a POST to the account's callback URL (per-stream
   asyncio queue, retries with back-off; AudD's `https://audd.tech/empty/` is never called).
+  As on AudD, events are delivered only while the account has a callback URL (the placeholder
+  counts): without one they are neither logged for longpoll nor POSTed.
 """
 
 from __future__ import annotations
@@ -94,6 +96,11 @@ class _ContextHost:
         self.ctx.streams.set_running(spec.account_id, spec.radio_id, running)
 
     def publish(self, spec: StreamSpec, body: dict[str, Any]) -> None:
+        # As on AudD, an account without a callback URL gets no stream events at all: neither a
+        # POST nor a longpoll entry (the placeholder `https://audd.tech/empty/` counts as set).
+        if not self.callback_url(spec.account_id):
+            log.debug("stream %s: no callback URL on the account; event dropped", spec.radio_id)
+            return
         self.ctx.events.append(spec.category, body)
         self.dispatcher.submit(spec.account_id, spec.radio_id, body)
 
