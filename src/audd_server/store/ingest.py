@@ -123,9 +123,14 @@ def add_samples(
     source: str | None = None,
 ) -> Track:
     """Add already-decoded audio (mono float32 at engine.SAMPLE_RATE) to the public catalog."""
+    track_id = ctx.catalog.add(normalize_meta(meta), source=source)
+    return _fingerprint_into(ctx, track_id, samples)
+
+
+def _fingerprint_into(ctx: ServerContext, track_id: int, samples: np.ndarray) -> Track:
+    """Index `samples` under `track_id` and record it; the catalog row goes if indexing fails."""
     from audd_server.engine import SAMPLE_RATE
 
-    track_id = ctx.catalog.add(normalize_meta(meta), source=source)
     try:
         hashes = ctx.index.add(track_id, samples)
     except BaseException:
@@ -156,7 +161,7 @@ def upload_custom(
     ctx: ServerContext, account_id: int, audio_id: int, source: Path | BinaryIO
 ) -> Track:
     """Fingerprint `source` into the account's custom-catalog slot `audio_id` (replacing it)."""
-    from audd_server.engine import SAMPLE_RATE, decode_audio
+    from audd_server.engine import decode_audio
 
     samples = decode_audio(source)
     existing = ctx.catalog.custom_slot(account_id, audio_id)
@@ -165,15 +170,7 @@ def upload_custom(
         track_id = existing.id
     else:
         track_id = ctx.catalog.add({}, account_id=account_id, audio_id=audio_id)
-    try:
-        hashes = ctx.index.add(track_id, samples)
-    except BaseException:
-        ctx.catalog.remove(track_id)
-        raise
-    ctx.catalog.set_fingerprinted(track_id, hashes, samples.size / SAMPLE_RATE)
-    track = ctx.catalog.get(track_id)
-    assert track is not None
-    return track
+    return _fingerprint_into(ctx, track_id, samples)
 
 
 def remove_track(ctx: ServerContext, track_id: int) -> bool:
