@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -296,3 +297,18 @@ def test_recognize_song_not_in_catalog_returns_null_result(client, openapi):
     body = post_file(client, clip_bytes(UNKNOWN_SEED, 5, 10)).json()
     openapi.validate(body, "RecognizeSuccessResponse")
     assert body == {"status": "success", "result": None}
+
+
+def test_recognize_base64_audio_field(client, openapi):
+    encoded = base64.b64encode(clip_bytes(SONG.seed, 30, 8, fmt="mp3")).decode()
+
+    body = client.post("/", data={"audio": encoded, "api_token": TOKEN_STANDARD}).json()
+
+    openapi.validate(body, "RecognizeSuccessResponse")
+    assert body["result"]["title"] == SONG.meta["title"]
+
+
+def test_recognize_invalid_base64_audio_is_701(client, openapi):
+    body = client.post("/", data={"audio": "%%%not base64%%%", "api_token": TOKEN_STANDARD}).json()
+
+    openapi.validate_error(body, 701)

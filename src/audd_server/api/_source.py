@@ -6,7 +6,10 @@ stays flat whatever the source size.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import io
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -96,6 +99,19 @@ async def open_source(call: Call, *, max_bytes: int) -> AsyncIterator[Source]:
             raise too_large(max_bytes)
         upload.file.seek(0)
         yield upload.file
+        return
+    encoded = call.get("audio")
+    if encoded:
+        # The form's `audio` field: base64-encoded audio ("discouraged; limited support").
+        if len(encoded) * 3 // 4 > max_bytes:
+            raise too_large(max_bytes)
+        try:
+            data = base64.b64decode(encoded, validate=False)
+        except binascii.Error:
+            raise ApiError(701, "the `audio` parameter is not valid base64.") from None
+        if not data:
+            raise ApiError(701, "the `audio` parameter is empty.")
+        yield io.BytesIO(data)
         return
     url = call.get("url")
     if url is None:
