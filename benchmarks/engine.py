@@ -108,7 +108,10 @@ def http_latency(
         clip = x[a : a + int(clip_seconds * SAMPLE_RATE)]
         up = np.clip(signal.resample_poly(clip, 4, 1), -1, 1).astype(np.float32)
         clips.append((seed, encode_audio(up, 44100, "mp3")))
-    with running_server(data_dir) as (base, _), httpx.Client(base_url=base, timeout=60) as http:
+    with (
+        running_server(data_dir) as server,
+        httpx.Client(base_url=server.base_url, timeout=60) as http,
+    ):
 
         def one(item: tuple[int, bytes]) -> tuple[float, bool]:
             seed, data = item

@@ -21,9 +21,7 @@ import contextlib
 import io
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +32,7 @@ import httpx
 import numpy as np
 import psutil
 
+from audd_cli._local import LocalServer
 from audd_server.config import Settings
 from audd_server.context import ServerContext
 from audd_server.engine import SAMPLE_RATE, decode_audio
@@ -44,39 +43,13 @@ TOKEN = "bench0123456789abcdef"
 CLIP_RATE = 44100
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
-def running_server(
-    data_dir: Path, *, port: int = 0
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`python -m audd_server serve` (uvicorn, a separate process like a real deployment) on
-    127.0.0.1 over `data_dir`; yields (base URL, process) once it answers, stops it on exit.
-    Shared with `benchmarks/engine.py`."""
-    port = port or free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "audd_server", "serve", "--data-dir", str(data_dir)]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/song/1", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("server did not start") from None
-                time.sleep(0.05)
-        yield base, proc
-    finally:
-        proc.terminate()
-        proc.wait(30)
+def running_server(data_dir: Path) -> Iterator[LocalServer]:
+    """`python -m audd_server serve` on 127.0.0.1 over `data_dir` (a separate process, like a real
+    deployment), started by the CLI's own launcher; shared with `benchmarks/engine.py`."""
+    with LocalServer(data_dir) as server:
+        server.start()
+        yield server
 
 
 def build(data_dir: Path, n: int, seconds: float) -> None:
@@ -225,7 +198,8 @@ def main() -> int:
 
         base_p50 = in_process(data_dir, clips)
 
-        with running_server(data_dir) as (base, proc):
+        with running_server(data_dir) as server:
+            base = server.base_url
 
             def one(http: httpx.Client, item: tuple[int, bytes]) -> tuple[float, bool]:
                 i, data = item
@@ -259,7 +233,7 @@ def main() -> int:
             )
             if args.enterprise_minutes:
                 minutes = [int(x) for x in args.enterprise_minutes.split(",") if x.strip()]
-                enterprise_memory(base, proc.pid, minutes, args.tracks, args.track_seconds)
+                enterprise_memory(base, server.pid or 0, minutes, args.tracks, args.track_seconds)
     return 0
 
 

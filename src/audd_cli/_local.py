@@ -194,6 +194,11 @@ class LocalServer:
                 time.sleep(_POLL_INTERVAL)
 
     @property
+    def pid(self) -> int | None:
+        """The server process id while it runs (benchmarks sample its memory)."""
+        return None if self._proc is None else self._proc.pid
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
