@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             got = (
                 "missed"
                 if found is None
-                else f"{found.start:.1f}..{found.end or 0:.1f} {found.play_length:.1f}"
+                else f"{found.start:.1f}..{found.end or 0:.1f} {found.play_length or 0:.1f}"
             )
             print(f"  {p.track_id:3d} {p.start:7.1f}..{p.end:7.1f} off {p.offset:4.1f}: {got}")
         for ev in after_events:
